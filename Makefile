@@ -1,0 +1,61 @@
+# The project's front door. `make run` and `make test` set up whatever is missing.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+
+export BIND_HOST ?= 127.0.0.1
+export RASA_PORT ?= 5005
+export ACTION_PORT ?= 5055
+export GATEWAY_PORT ?= 8080
+export TRACKER_DB ?= var/tracker.db
+export ACTION_SERVER_URL ?= http://$(BIND_HOST):$(ACTION_PORT)/webhook
+export PYTHONPATH := $(CURDIR)
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export PYTHONHASHSEED := 0
+
+TRAIN_INPUTS := config.yml domain.yml $(wildcard data/*.yml data/nlu/*.yml) bot/nlu_components/emergency_safety_net.py bot/safety/crisis.py
+
+.PHONY: setup train run shell test test-core validate eval bench clean help
+
+help:
+	@echo "make run    set up, train if needed, start Rasa + action server (Ctrl-C stops)"
+	@echo "make test   set up, train if needed, validate data, run story tests and pytest"
+	@echo "make setup | train | shell | validate | eval | bench | clean"
+
+setup:
+	@scripts/setup.sh
+
+# Trains when there is no model or the training inputs changed since the last model.
+models/.stamp: $(TRAIN_INPUTS) | setup
+	@mkdir -p models var
+	$(RASA) train --out models --quiet
+	@touch $@
+
+train: setup models/.stamp
+
+run: train
+	@$(PY) -m bot.run_local
+
+shell: train
+	$(RASA) shell --endpoints endpoints.yml
+
+validate: setup
+	$(RASA) data validate --fail-on-warnings --max-history 4
+
+test-core: train
+	$(RASA) test core --stories tests/test_stories.yml --fail-on-prediction-errors --out results/core
+
+test: train validate test-core
+	$(PY) -m pytest
+
+eval: setup
+	$(PY) scripts/eval_nlu.py
+
+bench: train
+	$(PY) scripts/bench.py
+
+clean:
+	rm -rf models results var/tracker.db .pytest_cache

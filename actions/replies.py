@@ -1,0 +1,226 @@
+"""What the bot says next: pure functions from (content, what was said, slots) to a Reply.
+
+The rasa_sdk actions in actions/actions.py are thin wrappers around these, so every branch of
+every flow is tested directly in tests/test_replies.py without a Rasa server.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
+
+from actions.content_store import Content, Topic
+from actions.situation import (
+    arrangement_from_text,
+    complaint_about_from_text,
+    stage_from_text,
+)
+from bot.safety.crisis import assess
+
+Slots = Mapping[str, Any]
+
+
+@dataclass
+class Bubble:
+    text: str
+    buttons: List[Dict[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Reply:
+    bubbles: List[Bubble]
+    slots: Dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def texts(self) -> List[str]:
+        return [b.text for b in self.bubbles]
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A topic whose answer depends on one fact about the family, which the bot asks for."""
+
+    slot: str
+    variants: str
+    read: Callable[[Optional[str]], Optional[str]]
+
+
+FLOWS: Dict[str, Flow] = {
+    "kinship_financial_support": Flow("kinship_arrangement", "kinship_financial_support", arrangement_from_text),
+    "care_proceedings_overview": Flow("proceedings_stage", "care_proceedings_stage", stage_from_text),
+    "complaints_procedure": Flow("complaint_about", "complaint_route", complaint_about_from_text),
+}
+FLOW_BY_SLOT = {flow.slot: intent for intent, flow in FLOWS.items()}
+
+# Asking about one of these is itself the answer to "who is the complaint about".
+IMPLIED_SLOTS: Dict[str, Dict[str, str]] = {
+    "complaint_about_social_worker": {"complaint_about": "social_worker"},
+}
+
+# Topics never offered as "did you mean" guesses.
+NOT_GUESSED = {"emergency_risk", "out_of_scope", "nlu_fallback"}
+MENU = ["kinship_care_options", "care_proceedings_overview", "complaints_procedure"]
+
+
+def payload(intent: str, entities: Optional[Dict[str, str]] = None) -> str:
+    return f"/{intent}" + (json.dumps(entities, separators=(",", ":")) if entities else "")
+
+
+def _person_button(content: Content) -> Dict[str, str]:
+    return {"title": content.say("buttons", "person"), "payload": payload("speak_to_adviser")}
+
+
+def _topic_buttons(content: Content, intents: Sequence[str]) -> List[Dict[str, str]]:
+    return [
+        {"title": content.topics[i].title, "payload": payload(i)}
+        for i in intents
+        if i in content.topics
+    ]
+
+
+def menu_buttons(content: Content) -> List[Dict[str, str]]:
+    return _topic_buttons(content, MENU) + [_person_button(content)]
+
+
+def _footer(content: Content, topic: Topic, offer_more: bool) -> List[Bubble]:
+    """The closing bubble: general-information wording and the human next step, with buttons."""
+    buttons = []
+    if offer_more and topic.more:
+        buttons.append({"title": content.say("buttons", "more"), "payload": payload("more")})
+    if topic.intent != "speak_to_adviser":
+        buttons.append(_person_button(content))
+    step = content.next_step(topic.next_step)
+    if step:
+        return [Bubble(step, buttons)]
+    if buttons:
+        return [Bubble(content.say("clarify", "no_topic"), buttons)]
+    return []
+
+
+def _answer(content: Content, topic: Topic, paragraphs: List[str], slots: Dict[str, Any]) -> Reply:
+    bubbles = [Bubble(p) for p in paragraphs] + _footer(content, topic, offer_more=True)
+    slots.update({"last_topic": topic.intent, "pending_question": None, "misunderstood_count": 0.0})
+    return Reply(bubbles, slots)
+
+
+def _question(content: Content, slot: str) -> Bubble:
+    spec = content.say("questions", slot)
+    buttons = [
+        {"title": b["title"], "payload": payload("inform", {slot: b["value"]})}
+        for b in spec["buttons"]
+    ]
+    return Bubble(spec["text"], buttons)
+
+
+def _flow_answer(content: Content, intent: str, value: str, slots: Dict[str, Any]) -> Reply:
+    flow = FLOWS[intent]
+    topic = content.topics[intent]
+    paragraphs = content.variant(flow.variants, value) or topic.answer
+    slots[flow.slot] = value
+    return _answer(content, topic, paragraphs, slots)
+
+
+def answer_topic(content: Content, intent: str, text: Optional[str], slots: Slots) -> Reply:
+    """Answer a topic intent, or an `inform` reply to the question the bot asked last."""
+    updates: Dict[str, Any] = {}
+    pending = slots.get("pending_question")
+    if pending in FLOW_BY_SLOT:
+        flow_intent = FLOW_BY_SLOT[pending]
+        value = slots.get(pending) or FLOWS[flow_intent].read(text)
+        if value:
+            return _flow_answer(content, flow_intent, value, updates)
+        if intent == "inform":  # they answered, but we could not tell which option: ask again
+            return Reply([_question(content, pending)], {"pending_question": pending})
+
+    if intent == "inform":
+        return _inform_without_question(content, text, slots)
+
+    topic = content.topic(intent)
+    if topic is None:
+        return Reply([Bubble(content.say("clarify", "no_topic"), menu_buttons(content))])
+
+    updates.update(IMPLIED_SLOTS.get(intent, {}))
+    if intent in FLOWS:
+        flow = FLOWS[intent]
+        value = slots.get(flow.slot) or flow.read(text)
+        if value:
+            return _flow_answer(content, intent, value, updates)
+        bubbles = [Bubble(p) for p in topic.answer] + [_question(content, flow.slot)]
+        updates.update({"last_topic": intent, "pending_question": flow.slot, "misunderstood_count": 0.0})
+        return Reply(bubbles, updates)
+    return _answer(content, topic, list(topic.answer), updates)
+
+
+def _inform_without_question(content: Content, text: Optional[str], slots: Slots) -> Reply:
+    """They told us something about their situation without being asked: note it, offer topics."""
+    updates: Dict[str, Any] = {}
+    for intent, flow in FLOWS.items():
+        value = slots.get(flow.slot) or flow.read(text)
+        if value and value != "not_sure":
+            updates[flow.slot] = value
+    buttons = _topic_buttons(content, [i for i, f in FLOWS.items() if f.slot in updates]) or menu_buttons(content)
+    if updates:
+        return Reply([Bubble(content.say("inform_thanks")), Bubble(content.say("clarify", "no_topic"), buttons)], updates)
+    return Reply([Bubble(content.say("clarify", "no_guess"), menu_buttons(content))])
+
+
+def tell_more(content: Content, slots: Slots) -> Reply:
+    topic = content.topic(slots.get("last_topic") or "")
+    if topic is None:
+        return Reply([Bubble(content.say("clarify", "no_topic"), menu_buttons(content))])
+    paragraphs = topic.more or [content.say("clarify", "no_more")]
+    bubbles = [Bubble(p) for p in paragraphs] + _footer(content, topic, offer_more=False)
+    return Reply(bubbles, {"pending_question": None})
+
+
+def _offer_person(content: Content, lead: str) -> List[Bubble]:
+    return [Bubble(lead), Bubble(content.say("clarify", "human"), [_person_button(content)])]
+
+
+def clarify(content: Content, ranking: Sequence[Mapping[str, Any]], slots: Slots) -> Reply:
+    """Low confidence: say so honestly, offer the closest topics; after two misses, a person."""
+    misses = int(slots.get("misunderstood_count") or 0) + 1
+    if misses >= 2:
+        return Reply(_offer_person(content, content.say("clarify", "again")), {"misunderstood_count": 0.0})
+    guesses = [
+        r["name"] for r in ranking
+        if r.get("name") in content.topics and r.get("name") not in NOT_GUESSED
+    ][:3]
+    if guesses:
+        bubble = Bubble(content.say("clarify", "first"), _topic_buttons(content, guesses) + [_person_button(content)])
+    else:
+        bubble = Bubble(content.say("clarify", "no_guess"), menu_buttons(content))
+    return Reply([bubble], {"misunderstood_count": float(misses)})
+
+
+def not_helpful(content: Content, slots: Slots) -> Reply:
+    bubbles = _offer_person(content, content.say("clarify", "not_helpful"))
+    bubbles.append(Bubble(content.say("clarify", "no_topic"), menu_buttons(content)))
+    return Reply(bubbles, {"misunderstood_count": 0.0, "pending_question": None})
+
+
+def yes_no(content: Content, intent: str, slots: Slots) -> Reply:
+    pending = slots.get("pending_question")
+    if pending in FLOW_BY_SLOT:  # "yes"/"no" does not answer "which kind": ask with the buttons
+        return Reply([_question(content, pending)], {"pending_question": pending})
+    if intent == "affirm" and slots.get("last_topic"):
+        return tell_more(content, slots)
+    return Reply([Bubble(content.say("clarify", "deny"), menu_buttons(content))], {"pending_question": None})
+
+
+def emergency(content: Content, text: Optional[str]) -> Reply:
+    """Emergency numbers first, fitted to who is in danger when we can tell."""
+    kind = assess(text or "").kind or "general"
+    bubbles = [Bubble(p) for p in content.say("emergency", kind)]
+    bubbles.append(Bubble(content.say("emergency", "after"), [_person_button(content)]))
+    return Reply(bubbles, {"emergency_flag": True, "pending_question": None})
+
+
+def note_place(content: Content, place: Optional[str], slots: Slots) -> Reply:
+    bubbles = []
+    if place:
+        bubbles.append(Bubble(content.say("place", "noted").format(place=place)))
+    bubbles.append(Bubble(content.say("place", "advice")))
+    topic = content.topic("kinship_local_policy")
+    bubbles.extend(_footer(content, topic, offer_more=False) if topic else [])
+    return Reply(bubbles, {"place": place} if place else {})

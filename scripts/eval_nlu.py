@@ -1,0 +1,124 @@
+"""`make eval`: our NLU pipeline against Rasa's default pipeline, and the emergency safety net.
+
+1. Trains an NLU model from data/nlu/ with config.yml (ours) and with config_default.yml (Rasa's
+   default pipeline), both with fixed seeds, into var/eval/.
+2. Parses every message of the held-out test set tests/nlu_test.yml (never trained on) with each
+   model and prints intent accuracy and macro-F1 side by side, then a per-intent F1 table.
+3. Prints the safety net's recall and false-alarm rate on the crisis case sets in tests/data/:
+   the pattern net alone, the default model alone, and our full pipeline (model + net).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+import yaml
+from sklearn.metrics import accuracy_score, f1_score
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bot.safety.crisis import is_crisis  # noqa: E402
+
+OUT = ROOT / "var" / "eval"
+RASA = str(Path(sys.executable).parent / "rasa")
+PIPELINES = {"ours": "config.yml", "rasa default": "config_default.yml"}
+CASE_SETS = {
+    "safety_cases.yml": "dev set (patterns tuned on it)",
+    "safety_cases_holdout.yml": "second set (tuned on after first run)",
+    "safety_cases_fresh.yml": "fresh held-out (never tuned on)",
+}
+
+
+def load_test_set(path: Path) -> List[Tuple[str, str]]:
+    pairs = []
+    for block in yaml.safe_load(path.read_text())["nlu"]:
+        for line in (block.get("examples") or "").strip().splitlines():
+            pairs.append((line[2:].strip(), block["intent"]))
+    return pairs
+
+
+def train(name: str, config: str) -> Path:
+    fixed = name.replace(" ", "_")
+    target = OUT / "models"
+    started = time.monotonic()
+    subprocess.run(
+        [RASA, "train", "nlu", "--config", config, "--nlu", "data/nlu", "--out", str(target),
+         "--fixed-model-name", fixed, "--quiet"],
+        cwd=ROOT, check=True,
+    )
+    print(f"  trained {name!r} in {time.monotonic() - started:.0f} s", flush=True)
+    return target / f"{fixed}.tar.gz"
+
+
+async def parse_all(model: Path, texts: List[str]) -> List[dict]:
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model))
+    return [await agent.parse_message(t) for t in texts]
+
+
+def scores(truth: List[str], predicted: List[str]) -> Dict[str, float]:
+    labels = sorted(set(truth))
+    return {
+        "accuracy": accuracy_score(truth, predicted),
+        "macro_f1": f1_score(truth, predicted, labels=labels, average="macro", zero_division=0),
+        "per_intent": dict(zip(labels, f1_score(truth, predicted, labels=labels, average=None, zero_division=0))),
+    }
+
+
+def rate(flags: List[bool]) -> float:
+    return sum(flags) / len(flags) if flags else float("nan")
+
+
+def main() -> int:
+    logging.disable(logging.WARNING)
+    OUT.mkdir(parents=True, exist_ok=True)
+    test = load_test_set(ROOT / "tests" / "nlu_test.yml")
+    texts, truth = [t for t, _ in test], [i for _, i in test]
+    case_sets = {
+        name: yaml.safe_load((ROOT / "tests" / "data" / name).read_text())
+        for name in CASE_SETS if (ROOT / "tests" / "data" / name).exists()
+    }
+
+    print(f"Training both pipelines on data/nlu/ ({len(test)} held-out test messages)...", flush=True)
+    results, crisis_predictions = {}, {}
+    for name, config in PIPELINES.items():
+        model = train(name, config)
+        parsed = asyncio.run(parse_all(model, texts))
+        results[name] = scores(truth, [p["intent"]["name"] for p in parsed])
+        crisis_predictions[name] = {}
+        for set_name, cases in case_sets.items():
+            crisis_parsed = asyncio.run(parse_all(model, cases["crisis"] + cases["not_crisis"]))
+            flags = [p["intent"]["name"] == "emergency_risk" for p in crisis_parsed]
+            crisis_predictions[name][set_name] = (flags[: len(cases["crisis"])], flags[len(cases["crisis"]):])
+
+    print("\nIntent classification on tests/nlu_test.yml")
+    print(f"{'pipeline':<14} {'accuracy':>9} {'macro-F1':>9}")
+    for name, r in results.items():
+        print(f"{name:<14} {r['accuracy']:>9.3f} {r['macro_f1']:>9.3f}")
+
+    print(f"\n{'intent':<30} {'ours F1':>8} {'default F1':>11}")
+    for intent in sorted(results["ours"]["per_intent"]):
+        print(f"{intent:<30} {results['ours']['per_intent'][intent]:>8.2f} "
+              f"{results['rasa default']['per_intent'][intent]:>11.2f}")
+
+    print("\nEmergency safety net: recall (crisis caught) / false-alarm rate (non-crisis flagged)")
+    print(f"{'case set':<28} {'n':>7} {'patterns':>15} {'default model':>15} {'ours (model+net)':>17}")
+    for set_name, cases in case_sets.items():
+        pattern = ([is_crisis(t) for t in cases["crisis"]], [is_crisis(t) for t in cases["not_crisis"]])
+        cells = [pattern, crisis_predictions["rasa default"][set_name], crisis_predictions["ours"][set_name]]
+        shown = [f"{rate(c):.3f}/{rate(n):.3f}" for c, n in cells]
+        n = f"{len(cases['crisis'])}+{len(cases['not_crisis'])}"
+        print(f"{set_name:<28} {n:>7} {shown[0]:>15} {shown[1]:>15} {shown[2]:>17}")
+        print(f"  ({CASE_SETS[set_name]})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""The Rasa pipeline component that applies the safety net after the intent classifier."""
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlu_components.emergency_safety_net import EmergencySafetyNet
+
+
+def parsed(text, ranking):
+    message = Message(data={"text": text})
+    message.set("intent", dict(ranking[0]))
+    message.set("intent_ranking", [dict(r) for r in ranking])
+    return message
+
+
+def run(message):
+    EmergencySafetyNet({"fallback_threshold": 0.5}).process([message])
+    return message
+
+
+def test_crisis_overrides_an_unsure_classifier():
+    m = run(parsed("we have court on monday and ive taken all my tablets",
+                   [{"name": "nlu_fallback", "confidence": 0.5}, {"name": "care_proceedings_overview", "confidence": 0.4}]))
+    assert m.get("intent") == {"name": "emergency_risk", "confidence": 1.0}
+    assert m.get("intent_ranking")[0]["name"] == "emergency_risk"
+    assert m.get("safety_net")["override"] is True
+    assert m.get("safety_net")["kind"] == "self"
+    assert m.get("safety_net")["classifier_intent"] == "nlu_fallback"
+
+
+def test_idiom_guessed_as_emergency_is_overruled_to_the_next_intent():
+    m = run(parsed("this whole care proceedings process is killing me, how long does it take",
+                   [{"name": "emergency_risk", "confidence": 0.6}, {"name": "care_proceedings_overview", "confidence": 0.35}]))
+    assert m.get("intent")["name"] == "nlu_fallback"  # next best is too unsure to answer confidently
+    m = run(parsed("this process is killing me, how long do care proceedings take",
+                   [{"name": "emergency_risk", "confidence": 0.4}, {"name": "care_proceedings_overview", "confidence": 0.55}]))
+    assert m.get("intent")["name"] == "care_proceedings_overview"
+    assert all(r["name"] != "emergency_risk" for r in m.get("intent_ranking"))
+
+
+def test_ordinary_message_is_left_alone():
+    ranking = [{"name": "section_20", "confidence": 0.9}]
+    m = run(parsed("what is section 20", ranking))
+    assert m.get("intent") == ranking[0]
+    assert m.get("safety_net") == {"override": False}
+
+
+def test_classifier_emergency_without_idiom_is_kept():
+    ranking = [{"name": "emergency_risk", "confidence": 0.8}, {"name": "greet", "confidence": 0.1}]
+    m = run(parsed("something awful is happening please", ranking))
+    assert m.get("intent")["name"] == "emergency_risk"
+
+
+def test_button_payloads_are_not_rewritten():
+    ranking = [{"name": "inform", "confidence": 1.0}]
+    m = run(parsed('/inform{"proceedings_stage":"child_removed"}', ranking))
+    assert m.get("intent")["name"] == "inform"

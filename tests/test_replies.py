@@ -1,0 +1,146 @@
+"""Every branch of every flow, through the pure reply planner (actions/replies.py)."""
+import json
+
+from actions import replies
+from actions.content_store import load_content
+
+C = load_content()
+EMPTY = {"misunderstood_count": 0.0}
+
+
+def payloads(reply):
+    return [b["payload"] for bubble in reply.bubbles for b in bubble.buttons]
+
+
+def test_plain_topic_answer_ends_with_next_step_and_offers_more_and_a_person():
+    reply = replies.answer_topic(C, "section_20", "what is section 20", EMPTY)
+    topic = C.topics["section_20"]
+    assert reply.texts[: len(topic.answer)] == topic.answer
+    assert reply.texts[-1] == C.next_steps[topic.next_step]
+    assert "/more" in payloads(reply) and "/speak_to_adviser" in payloads(reply)
+    assert reply.slots["last_topic"] == "section_20"
+    assert reply.slots["pending_question"] is None
+
+
+def test_financial_support_asks_the_arrangement_when_unknown():
+    reply = replies.answer_topic(C, "kinship_financial_support", "can i get money", EMPTY)
+    assert reply.slots["pending_question"] == "kinship_arrangement"
+    assert '/inform{"kinship_arrangement":"sgo"}' in payloads(reply)
+
+
+def test_financial_support_is_tailored_by_button_answer():
+    slots = {"pending_question": "kinship_arrangement", "kinship_arrangement": "sgo"}
+    reply = replies.answer_topic(C, "inform", '/inform{"kinship_arrangement":"sgo"}', slots)
+    assert reply.texts[: len(C.variant("kinship_financial_support", "sgo"))] == C.variant("kinship_financial_support", "sgo")
+    assert reply.slots["kinship_arrangement"] == "sgo" and reply.slots["pending_question"] is None
+
+
+def test_financial_support_is_tailored_by_free_text_even_if_classified_as_another_topic():
+    slots = {"pending_question": "kinship_arrangement"}
+    reply = replies.answer_topic(C, "special_guardianship", "special guardianship order", slots)
+    assert reply.texts[0] == C.variant("kinship_financial_support", "sgo")[0]
+
+
+def test_known_arrangement_in_the_question_answers_straight_away():
+    reply = replies.answer_topic(C, "kinship_financial_support", "what money do foster carers for family get", EMPTY)
+    assert reply.texts[0] == C.variant("kinship_financial_support", "kinship_foster")[0]
+
+
+def test_unclear_answer_to_the_question_asks_again_with_buttons():
+    slots = {"pending_question": "proceedings_stage"}
+    reply = replies.answer_topic(C, "inform", "hmm well it's complicated", slots)
+    assert reply.slots == {"pending_question": "proceedings_stage"}
+    assert '/inform{"proceedings_stage":"court"}' in payloads(reply)
+
+
+def test_a_different_question_while_one_is_pending_is_answered_and_clears_it():
+    slots = {"pending_question": "proceedings_stage"}
+    reply = replies.answer_topic(C, "ombudsman", "how do i go to the ombudsman", slots)
+    assert reply.slots["last_topic"] == "ombudsman" and reply.slots["pending_question"] is None
+
+
+def test_care_proceedings_tailored_by_stage():
+    for stage in ("sw_visits", "cp_conference", "pre_proceedings", "court", "child_removed", "not_sure"):
+        reply = replies.answer_topic(C, "inform", "", {"pending_question": "proceedings_stage", "proceedings_stage": stage})
+        assert reply.texts[0] == C.variant("care_proceedings_stage", stage)[0], stage
+
+
+def test_complaint_routes_differ_and_court_decisions_are_appeals():
+    routes = {}
+    for who in ("social_worker", "council", "cafcass", "court", "solicitor"):
+        reply = replies.answer_topic(C, "inform", "", {"pending_question": "complaint_about", "complaint_about": who})
+        routes[who] = reply.texts[0]
+    assert len(set(routes.values())) == 5
+    assert "appeal" in " ".join(C.variant("complaint_route", "court")).lower()
+
+
+def test_complaint_about_social_worker_sets_who_it_is_about():
+    reply = replies.answer_topic(C, "complaint_about_social_worker", "my sw is rude", EMPTY)
+    assert reply.slots["complaint_about"] == "social_worker"
+
+
+def test_inform_without_a_question_notes_the_situation_and_offers_topics():
+    reply = replies.answer_topic(C, "inform", "I'm her special guardian", EMPTY)
+    assert reply.slots["kinship_arrangement"] == "sgo"
+    assert "/kinship_financial_support" in payloads(reply)
+
+
+def test_tell_more_uses_the_last_topic_and_handles_none():
+    reply = replies.tell_more(C, {"last_topic": "special_guardianship"})
+    assert reply.texts[: len(C.topics["special_guardianship"].more)] == C.topics["special_guardianship"].more
+    assert "/more" not in payloads(reply)
+    assert "/kinship_care_options" in payloads(replies.tell_more(C, {}))
+
+
+def test_clarify_offers_closest_topics_then_a_person_after_two_misses():
+    ranking = [{"name": "nlu_fallback", "confidence": 0.5}, {"name": "section_20", "confidence": 0.3},
+               {"name": "emergency_risk", "confidence": 0.1}, {"name": "greet", "confidence": 0.05},
+               {"name": "legal_aid", "confidence": 0.05}]
+    first = replies.clarify(C, ranking, EMPTY)
+    assert first.texts == [C.say("clarify", "first")]
+    assert payloads(first) == ["/section_20", "/legal_aid", "/speak_to_adviser"]
+    assert first.slots["misunderstood_count"] == 1.0
+    second = replies.clarify(C, ranking, {"misunderstood_count": 1.0})
+    assert C.say("clarify", "human") in second.texts
+    assert "0808 801 0366" in " ".join(second.texts)
+    assert second.slots["misunderstood_count"] == 0.0
+
+
+def test_clarify_with_no_usable_guess_shows_the_menu():
+    reply = replies.clarify(C, [], EMPTY)
+    assert "/kinship_care_options" in payloads(reply)
+
+
+def test_not_helpful_offers_a_person_and_topics():
+    reply = replies.not_helpful(C, {"last_topic": "section_20"})
+    assert "0808 801 0366" in " ".join(reply.texts) and "/speak_to_adviser" in payloads(reply)
+
+
+def test_emergency_reply_is_fitted_to_who_is_in_danger():
+    self_harm = replies.emergency(C, "i want to kill myself")
+    assert "999" in self_harm.texts[0] and "116 123" in " ".join(self_harm.texts)
+    child = replies.emergency(C, "he is hitting the baby right now")
+    assert "999" in child.texts[0] and "0808 800 5000" in " ".join(child.texts)
+    unknown = replies.emergency(C, "something the classifier flagged")
+    assert "999" in unknown.texts[0]
+    assert self_harm.slots["emergency_flag"] is True
+
+
+def test_yes_no():
+    assert replies.yes_no(C, "affirm", {"last_topic": "section_20"}).texts[0] == C.topics["section_20"].more[0]
+    assert replies.yes_no(C, "deny", {"last_topic": "section_20"}).texts[0] == C.say("clarify", "deny")
+    asked = replies.yes_no(C, "affirm", {"pending_question": "complaint_about"})
+    assert asked.slots == {"pending_question": "complaint_about"}
+
+
+def test_note_place():
+    reply = replies.note_place(C, "Harrogate", EMPTY)
+    assert "Harrogate" in reply.texts[0] and reply.slots == {"place": "Harrogate"}
+    assert replies.note_place(C, None, EMPTY).slots == {}
+
+
+def test_button_payloads_are_valid_rasa_payloads():
+    reply = replies.answer_topic(C, "complaints_procedure", "how do i complain", EMPTY)
+    for p in payloads(reply):
+        if "{" in p:
+            json.loads(p[p.index("{"):])
