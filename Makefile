@@ -8,8 +8,6 @@ export BIND_HOST ?= 127.0.0.1
 export RASA_PORT ?= 5005
 export ACTION_PORT ?= 5055
 export GATEWAY_PORT ?= 8080
-export TRACKER_DB ?= var/tracker.db
-export ACTION_SERVER_URL ?= http://$(BIND_HOST):$(ACTION_PORT)/webhook
 export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
@@ -40,7 +38,8 @@ run: train
 	@$(PY) -m bot.run_local
 
 shell: train
-	$(RASA) shell --endpoints endpoints.yml
+	TRACKER_DB=$${TRACKER_DB:-var/tracker.db} ACTION_SERVER_URL=$${ACTION_SERVER_URL:-http://$(BIND_HOST):$(ACTION_PORT)/webhook} \
+		$(RASA) shell --endpoints endpoints.yml
 
 validate: setup
 	$(RASA) data validate --fail-on-warnings --max-history 4

@@ -79,6 +79,7 @@ def main() -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)  # also when started in the background, where SIGINT is ignored
     try:
         for name, cmd in commands(cfg, token).items():
             print(f"==> starting {name}")

@@ -10,6 +10,7 @@
 | TRACKER_DB        | var/tracker.db              | SQLite tracker store (embedded default)               |
 | RASA_TOKEN        | generated in var/secrets/   | token for Rasa's HTTP API (/model/parse, /conversations)|
 | ACTION_SERVER_URL | http://BIND_HOST:ACTION_PORT/webhook | where Rasa calls the actions                 |
+| VAR_DIR           | var                         | generated data: databases, secrets, eval output       |
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ class Settings:
     tracker_db: Path
     var_dir: Path
     rasa_token: Optional[str]
+    action_server_url: str
 
     @property
     def rasa_url(self) -> str:
@@ -45,7 +47,7 @@ class Settings:
         """Environment for the processes we start (endpoints.yml reads these)."""
         env = dict(base)
         env.update(
-            ACTION_SERVER_URL=base.get("ACTION_SERVER_URL", f"{self.action_url}/webhook"),
+            ACTION_SERVER_URL=self.action_server_url,
             TRACKER_DB=str(self.tracker_db),
             SANIC_HOST=self.bind_host,  # rasa_sdk's action server has no --interface flag
             RASA_TELEMETRY_ENABLED="false",
@@ -67,15 +69,18 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int:
 
 def load(env: Mapping[str, str] = os.environ) -> Settings:
     var_dir = Path(env.get("VAR_DIR", ROOT / "var"))
+    bind_host = env.get("BIND_HOST", "127.0.0.1")
+    action_port = _port(env, "ACTION_PORT", 5055)
     return Settings(
-        bind_host=env.get("BIND_HOST", "127.0.0.1"),
+        bind_host=bind_host,
         rasa_port=_port(env, "RASA_PORT", 5005),
-        action_port=_port(env, "ACTION_PORT", 5055),
+        action_port=action_port,
         gateway_port=_port(env, "GATEWAY_PORT", 8080),
         model_dir=Path(env.get("MODEL_DIR", ROOT / "models")),
         tracker_db=Path(env.get("TRACKER_DB", var_dir / "tracker.db")),
         var_dir=var_dir,
         rasa_token=env.get("RASA_TOKEN"),
+        action_server_url=env.get("ACTION_SERVER_URL") or f"http://{bind_host}:{action_port}/webhook",
     )
 
 

@@ -1,0 +1,108 @@
+"""`make bench`: speed and memory of the assistant on this machine, printed as a table.
+
+- p50/p95 time of /model/parse (NLU only) and of a full REST round trip (NLU, dialogue, the
+  action server and the tracker store), over messages from the held-out test set;
+- the time to train a full model from scratch (`rasa train --force` into a temporary folder);
+- the Rasa server's resident memory after the run.
+Servers are started on free loopback ports with the newest model in models/.
+Usage: python scripts/bench.py [--messages N] [--skip-training]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bot import run_local, settings  # noqa: E402
+from scripts.eval_nlu import load_test_set  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def timed_post(url: str, body: dict) -> float:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    started = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=60) as response:
+        response.read()
+    return (time.perf_counter() - started) * 1000
+
+
+def percentile(values, q):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def train_seconds() -> float:
+    with tempfile.TemporaryDirectory() as out:
+        started = time.monotonic()
+        subprocess.run([str(Path(sys.executable).parent / "rasa"), "train", "--force", "--out", out, "--quiet"],
+                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return time.monotonic() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=200)
+    parser.add_argument("--skip-training", action="store_true")
+    args = parser.parse_args()
+
+    texts = [t for t, _ in load_test_set(ROOT / "tests" / "nlu_test.yml")]
+    texts = (texts * (args.messages // len(texts) + 1))[: args.messages]
+    with tempfile.TemporaryDirectory() as var:
+        env = dict({k: v for k, v in os.environ.items() if k not in ("ACTION_SERVER_URL", "TRACKER_DB")}, RASA_PORT=str(free_port()), ACTION_PORT=str(free_port()), VAR_DIR=var,
+                   RASA_TOKEN="bench-token")
+        cfg = settings.load(env)
+        procs = {}
+        try:
+            for name, cmd in run_local.commands(cfg, "bench-token").items():
+                procs[name] = subprocess.Popen(cmd, cwd=ROOT, env=cfg.child_env(env), stdout=subprocess.DEVNULL,
+                                               stderr=subprocess.DEVNULL, start_new_session=True)
+            if not (run_local.wait_for(f"{cfg.action_url}/health", 60, procs)
+                    and run_local.wait_for(f"{cfg.rasa_url}/", 300, procs)):
+                print("servers failed to start", file=sys.stderr)
+                return 1
+            parse_url = f"{cfg.rasa_url}/model/parse?token=bench-token"
+            rest_url = f"{cfg.rasa_url}/webhooks/rest/webhook"
+            for text in texts[:10]:  # warm up
+                timed_post(parse_url, {"text": text})
+            parse_ms = [timed_post(parse_url, {"text": t}) for t in texts]
+            rest_ms = [timed_post(rest_url, {"sender": f"bench-{i // 6}", "message": t}) for i, t in enumerate(texts)]
+            memory = rss_mib(procs["rasa server"].pid)
+        finally:
+            run_local.stop_all(procs)
+
+    training = None if args.skip_training else train_seconds()
+    print(f"\nBenchmark ({args.messages} messages, one client, loopback, {os.cpu_count()} cores)")
+    print(f"{'measure':<34} {'p50':>9} {'p95':>9}")
+    print(f"{'/model/parse (NLU only)':<34} {percentile(parse_ms, 50):>7.1f}ms {percentile(parse_ms, 95):>7.1f}ms")
+    print(f"{'REST round trip (NLU+dialogue+actions)':<34} {percentile(rest_ms, 50):>7.1f}ms {percentile(rest_ms, 95):>7.1f}ms")
+    print(f"{'Rasa server resident memory':<34} {memory:>8.0f} MiB")
+    if training is not None:
+        print(f"{'training time (rasa train --force)':<34} {training:>8.0f} s")
+    print(f"(mean parse {statistics.mean(parse_ms):.1f} ms, mean REST {statistics.mean(rest_ms):.1f} ms)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""Every custom action run through rasa_sdk with a real Tracker and dispatcher."""
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.actions import (
+    ActionAnswerTopic,
+    ActionClarify,
+    ActionEmergency,
+    ActionNotHelpful,
+    ActionNotePlace,
+    ActionTellMore,
+    ActionYesNo,
+)
+
+
+def tracker(text, intent, slots=None, entities=None, ranking=None):
+    latest = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 0.9},
+        "entities": entities or [],
+        "intent_ranking": ranking or [{"name": intent, "confidence": 0.9}],
+    }
+    return Tracker("test-user", slots or {}, latest, [], False, None, {}, "action_listen")
+
+
+async def run(action, t):
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, t, {})
+    return dispatcher.messages, events
+
+
+async def test_answer_topic_sends_bubbles_and_sets_last_topic():
+    messages, events = await run(ActionAnswerTopic(), tracker("what is an SGO", "special_guardianship"))
+    assert len(messages) >= 2 and "special guardian" in messages[0]["text"].lower()
+    assert messages[-1]["buttons"]  # tell me more / talk to a person
+    assert SlotSet("last_topic", "special_guardianship") in events
+
+
+async def test_answer_topic_asks_then_tailors_financial_support():
+    messages, events = await run(ActionAnswerTopic(), tracker("money?", "kinship_financial_support"))
+    assert SlotSet("pending_question", "kinship_arrangement") in events
+    assert any('"kinship_arrangement":"cao"' in b["payload"] for b in messages[-1]["buttons"])
+    slots = {"pending_question": "kinship_arrangement", "kinship_arrangement": "cao"}
+    messages, events = await run(ActionAnswerTopic(), tracker('/inform{"kinship_arrangement":"cao"}', "inform", slots))
+    assert SlotSet("kinship_arrangement", "cao") in events
+    assert "0808 801 0366" in messages[-1]["text"]
+
+
+async def test_tell_more():
+    messages, _ = await run(ActionTellMore(), tracker("go on", "more", {"last_topic": "section_20"}))
+    assert messages and messages[-1]["text"]
+
+
+async def test_clarify_uses_the_intent_ranking():
+    ranking = [{"name": "nlu_fallback", "confidence": 0.5}, {"name": "legal_aid", "confidence": 0.3}]
+    messages, events = await run(ActionClarify(), tracker("blah solicitor blah", "nlu_fallback", ranking=ranking))
+    assert [b["payload"] for b in messages[0]["buttons"]][0] == "/legal_aid"
+    assert SlotSet("misunderstood_count", 1.0) in events
+
+
+async def test_not_helpful_offers_a_person():
+    messages, _ = await run(ActionNotHelpful(), tracker("useless", "not_helpful"))
+    assert "0808 801 0366" in " ".join(m["text"] for m in messages)
+
+
+@pytest.mark.parametrize("text", ["he's hitting my daughter right now", "i'm going to kill myself tonight"])
+async def test_emergency_first_message_has_999(text):
+    messages, events = await run(ActionEmergency(), tracker(text, "emergency_risk"))
+    assert "999" in messages[0]["text"]
+    assert SlotSet("emergency_flag", True) in events
+
+
+async def test_note_place_reads_the_entity():
+    entities = [{"entity": "place", "value": "Kirklees", "start": 14, "end": 22}]
+    messages, events = await run(ActionNotePlace(), tracker("my council is Kirklees", "inform_council", entities=entities))
+    assert "Kirklees" in messages[0]["text"]
+    assert SlotSet("place", "Kirklees") in events
+
+
+async def test_yes_no():
+    messages, _ = await run(ActionYesNo(), tracker("no", "deny", {"last_topic": "legal_aid"}))
+    assert messages[-1]["buttons"]

@@ -1,0 +1,102 @@
+"""End to end: the real action server and Rasa server on loopback, spoken to over HTTP.
+
+Uses the newest trained model in models/ (`make test` trains first) and free ports, so it can run
+beside `make run`.
+"""
+import json
+import os
+import socket
+import subprocess
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from bot import run_local, settings
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory):
+    if not list((ROOT / "models").glob("*.tar.gz")):
+        pytest.fail("no trained model in models/: run `make train` first")
+    var = tmp_path_factory.mktemp("var")
+    env = dict({k: v for k, v in os.environ.items() if k not in ("ACTION_SERVER_URL", "TRACKER_DB")}, RASA_PORT=str(free_port()), ACTION_PORT=str(free_port()), VAR_DIR=str(var),
+               RASA_TOKEN="test-token")
+    cfg = settings.load(env)
+    procs = {}
+    log = open(var / "servers.log", "w")
+    try:
+        for name, cmd in run_local.commands(cfg, "test-token").items():
+            procs[name] = subprocess.Popen(cmd, cwd=ROOT, env=cfg.child_env(env), stdout=log,
+                                           stderr=subprocess.STDOUT, start_new_session=True)
+        ok = run_local.wait_for(f"{cfg.action_url}/health", 60, procs) and run_local.wait_for(f"{cfg.rasa_url}/", 300, procs)
+        if not ok:
+            pytest.fail("servers did not start:\n" + (var / "servers.log").read_text()[-3000:])
+        yield cfg
+    finally:
+        run_local.stop_all(procs)
+        log.close()
+
+
+def post(url, body, token=None):
+    if token:
+        url += f"?token={token}"
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())
+
+
+def say(cfg, sender, message):
+    return post(f"{cfg.rasa_url}/webhooks/rest/webhook", {"sender": sender, "message": message})
+
+
+def test_action_server_health(servers):
+    with urllib.request.urlopen(f"{servers.action_url}/health", timeout=10) as response:
+        assert json.loads(response.read())["status"] == "ok"
+
+
+def test_servers_listen_on_loopback_only(servers):
+    assert servers.bind_host == "127.0.0.1"
+
+
+def test_model_parse_returns_topic_intents(servers):
+    parsed = post(f"{servers.rasa_url}/model/parse", {"text": "the social worker wants me to sign a section 20"}, "test-token")
+    assert parsed["intent"]["name"] == "section_20"
+    parsed = post(f"{servers.rasa_url}/model/parse", {"text": "what is a special guardianship order"}, "test-token")
+    assert parsed["intent"]["name"] == "special_guardianship"
+
+
+def test_rest_conversation_answers_with_next_step(servers):
+    replies = say(servers, "e2e-topic", "what is a special guardianship order")
+    texts = [r.get("text", "") for r in replies]
+    assert "special guardian" in texts[0].lower()
+    assert any("0808 801 0366" in t for t in texts)
+
+
+def test_emergency_wins_in_the_middle_of_a_flow(servers):
+    say(servers, "e2e-crisis", "social services are taking me to court")
+    replies = say(servers, "e2e-crisis", "hes here now hitting her pls help")
+    assert "999" in replies[0]["text"]
+
+
+def test_financial_support_flow_asks_then_tailors(servers):
+    first = say(servers, "e2e-money", "can i get money for looking after my grandson")
+    assert any(r.get("buttons") for r in first)
+    second = say(servers, "e2e-money", '/inform{"kinship_arrangement":"sgo"}')
+    assert "special guardian" in " ".join(r.get("text", "") for r in second).lower()
+
+
+def test_odd_input_gets_an_answer_not_a_crash(servers):
+    for message in ["", "<script>alert(1)</script>", "x" * 20000, "\u202e\u200b", "asdfghjkl qwerty"]:
+        replies = say(servers, "e2e-odd", message)
+        assert isinstance(replies, list)
+    assert say(servers, "e2e-odd", "hello")  # still answering afterwards

@@ -1,0 +1,39 @@
+from pathlib import Path
+
+import pytest
+
+from bot import settings
+
+
+def test_defaults_are_loopback_and_the_agreed_ports():
+    cfg = settings.load({})
+    assert (cfg.bind_host, cfg.rasa_port, cfg.action_port, cfg.gateway_port) == ("127.0.0.1", 5005, 5055, 8080)
+    assert cfg.action_server_url == "http://127.0.0.1:5055/webhook"
+
+
+def test_every_port_can_be_overridden():
+    cfg = settings.load({"RASA_PORT": "6005", "ACTION_PORT": "6055", "GATEWAY_PORT": "9090"})
+    assert (cfg.rasa_port, cfg.action_port, cfg.gateway_port) == (6005, 6055, 9090)
+    assert cfg.action_server_url.endswith(":6055/webhook")
+
+
+@pytest.mark.parametrize("bad", ["abc", "0", "70000"])
+def test_bad_ports_are_refused_clearly(bad):
+    with pytest.raises(SystemExit, match="RASA_PORT"):
+        settings.load({"RASA_PORT": bad})
+
+
+def test_child_processes_get_what_endpoints_yml_needs(tmp_path):
+    cfg = settings.load({"VAR_DIR": str(tmp_path)})
+    env = cfg.child_env({"PATH": "/bin"})
+    assert env["ACTION_SERVER_URL"] == cfg.action_server_url
+    assert env["TRACKER_DB"] == str(tmp_path / "tracker.db")
+    assert env["SANIC_HOST"] == "127.0.0.1"
+
+
+def test_token_is_generated_once_and_kept_private(tmp_path):
+    cfg = settings.load({"VAR_DIR": str(tmp_path)})
+    token = settings.rasa_token(cfg)
+    assert len(token) >= 32 and settings.rasa_token(cfg) == token
+    assert (Path(tmp_path) / "secrets" / "rasa_token").stat().st_mode & 0o077 == 0
+    assert settings.rasa_token(settings.load({"VAR_DIR": str(tmp_path), "RASA_TOKEN": "x"})) == "x"
