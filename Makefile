@@ -16,12 +16,12 @@ export PYTHONHASHSEED := 0
 
 TRAIN_INPUTS := config.yml domain.yml $(wildcard data/*.yml data/nlu/*.yml) bot/nlu_components/emergency_safety_net.py bot/safety/crisis.py
 
-.PHONY: setup train run shell test test-core validate eval bench clean help
+.PHONY: setup train run shell test test-core validate validate-data eval bench clean help
 
 help:
 	@echo "make run    set up, train if needed, start Rasa + action server (Ctrl-C stops)"
 	@echo "make test   set up, train if needed, validate data, run story tests and pytest"
-	@echo "make setup | train | shell | validate | eval | bench | clean"
+	@echo "make setup | train | shell | validate | validate-data | eval | bench | clean"
 
 setup:
 	@scripts/setup.sh
@@ -44,10 +44,14 @@ shell: train
 validate: setup
 	$(RASA) data validate --fail-on-warnings --max-history 4
 
+# The council directory staff edit: bot/councils/councils.yml
+validate-data: setup
+	$(PY) -m bot.councils.validate
+
 test-core: train
 	$(RASA) test core --stories tests/test_stories.yml --fail-on-prediction-errors --out results/core
 
-test: train validate test-core
+test: train validate validate-data test-core
 	$(PY) -m pytest
 
 eval: setup

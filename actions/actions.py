@@ -1,7 +1,8 @@
 """Custom actions: thin rasa_sdk wrappers around the pure reply planner in actions/replies.py."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from functools import lru_cache
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -9,16 +10,38 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies
 from actions.content_store import load_content
+from actions.council_replies import place_reply
+from actions.reply_types import Reply
+from bot.councils.directory import Council, load_directory
+from bot.councils.matcher import NO_MATCH, CouncilMatcher, Match
 
-SLOTS = ("kinship_arrangement", "proceedings_stage", "complaint_about", "place", "last_topic",
+SLOTS = ("kinship_arrangement", "proceedings_stage", "complaint_about", "place", "council", "last_topic",
          "pending_question", "misunderstood_count", "emergency_flag")
+MAX_TEXT = 5000  # longer messages are cut before matching; nothing here needs more
+
+
+@lru_cache(maxsize=None)
+def matcher() -> CouncilMatcher:
+    return CouncilMatcher(load_directory())
+
+
+def find_place(text: Optional[str]) -> Match:
+    """The place a free-text message names, if any (button payloads name none)."""
+    if not text or text.startswith("/"):
+        return NO_MATCH
+    return matcher().match(text[:MAX_TEXT])
+
+
+def known_council(tracker: Tracker, match: Match) -> Optional[Council]:
+    name = match.council or tracker.get_slot("council")
+    return load_directory().by_name(name) if name else None
 
 
 def _slots(tracker: Tracker) -> Dict[str, Any]:
     return {name: tracker.get_slot(name) for name in SLOTS}
 
 
-def _send(dispatcher: CollectingDispatcher, reply: replies.Reply) -> List[EventType]:
+def _send(dispatcher: CollectingDispatcher, reply: Reply) -> List[EventType]:
     for bubble in reply.bubbles:
         dispatcher.utter_message(text=bubble.text, buttons=bubble.buttons or None)
     return [SlotSet(name, value) for name, value in reply.slots.items()]
@@ -33,7 +56,12 @@ class ActionAnswerTopic(Action):
         return "action_answer_topic"
 
     async def run(self, dispatcher, tracker: Tracker, domain) -> List[EventType]:
-        reply = replies.answer_topic(load_content(), _intent(tracker), tracker.latest_message.get("text"), _slots(tracker))
+        text = tracker.latest_message.get("text")
+        match = find_place(text)
+        if tracker.get_slot("pending_question") == "place" and match.kind != "none":
+            return _send(dispatcher, place_reply(load_content(), load_directory(), match, text, _slots(tracker)))
+        reply = replies.answer_topic(load_content(), _intent(tracker), text, _slots(tracker),
+                                     known_council(tracker, match))
         return _send(dispatcher, reply)
 
 
@@ -75,8 +103,13 @@ class ActionNotePlace(Action):
         return "action_note_place"
 
     async def run(self, dispatcher, tracker: Tracker, domain) -> List[EventType]:
-        place = next(tracker.get_latest_entity_values("place"), None) or tracker.get_slot("place")
-        return _send(dispatcher, replies.note_place(load_content(), place, _slots(tracker)))
+        text = tracker.latest_message.get("text") or ""
+        entity = next(tracker.get_latest_entity_values("place"), None)
+        match = matcher().match(entity) if entity else NO_MATCH
+        if match.kind == "none":  # the entity was wrong or missing: look at the whole message
+            match = find_place(text)
+        typed = entity or (match.matched if match.kind != "none" else text)
+        return _send(dispatcher, place_reply(load_content(), load_directory(), match, typed, _slots(tracker)))
 
 
 class ActionYesNo(Action):

@@ -5,35 +5,21 @@ every flow is tested directly in tests/test_replies.py without a Rasa server.
 """
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 from actions.content_store import Content, Topic
+from actions.council_replies import COUNCIL_TOPICS, council_bubbles
+from actions.reply_types import Bubble, Reply, payload
 from actions.situation import (
     arrangement_from_text,
     complaint_about_from_text,
     stage_from_text,
 )
+from bot.councils.directory import Council
 from bot.safety.crisis import assess
 
 Slots = Mapping[str, Any]
-
-
-@dataclass
-class Bubble:
-    text: str
-    buttons: List[Dict[str, str]] = field(default_factory=list)
-
-
-@dataclass
-class Reply:
-    bubbles: List[Bubble]
-    slots: Dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def texts(self) -> List[str]:
-        return [b.text for b in self.bubbles]
 
 
 @dataclass(frozen=True)
@@ -60,10 +46,6 @@ IMPLIED_SLOTS: Dict[str, Dict[str, str]] = {
 # Topics never offered as "did you mean" guesses.
 NOT_GUESSED = {"emergency_risk", "out_of_scope", "nlu_fallback"}
 MENU = ["kinship_care_options", "care_proceedings_overview", "complaints_procedure"]
-
-
-def payload(intent: str, entities: Optional[Dict[str, str]] = None) -> str:
-    return f"/{intent}" + (json.dumps(entities, separators=(",", ":")) if entities else "")
 
 
 def _person_button(content: Content) -> Dict[str, str]:
@@ -97,9 +79,29 @@ def _footer(content: Content, topic: Topic, offer_more: bool) -> List[Bubble]:
     return []
 
 
-def _answer(content: Content, topic: Topic, paragraphs: List[str], slots: Dict[str, Any]) -> Reply:
-    bubbles = [Bubble(p) for p in paragraphs] + _footer(content, topic, offer_more=True)
+# Topics that are only useful with the family's own council: ask for it when we don't know it.
+ASK_FOR_COUNCIL = {"kinship_local_policy", "council_contact"}
+
+
+def _local(content: Content, intent: str, council: Optional[Council], slots: Dict[str, Any]) -> List[Bubble]:
+    """The family's own council's part of an answer, or a question asking where they live."""
+    need = COUNCIL_TOPICS.get(intent)
+    if need == "complaints" and slots.get("complaint_about") not in (None, "council", "social_worker"):
+        return []  # Cafcass, courts and solicitors have their own routes
+    if need and council is not None:
+        slots["council"] = council.name
+        return council_bubbles(content, council, need)
+    if intent in ASK_FOR_COUNCIL:
+        slots["pending_question"] = "place"
+        return [Bubble(content.say("council", "ask_to_tailor"))]
+    return []
+
+
+def _answer(content: Content, topic: Topic, paragraphs: List[str], slots: Dict[str, Any],
+            council: Optional[Council] = None) -> Reply:
     slots.update({"last_topic": topic.intent, "pending_question": None, "misunderstood_count": 0.0})
+    local = _local(content, topic.intent, council, slots)
+    bubbles = [Bubble(p) for p in paragraphs] + local + _footer(content, topic, offer_more=True)
     return Reply(bubbles, slots)
 
 
@@ -112,15 +114,17 @@ def _question(content: Content, slot: str) -> Bubble:
     return Bubble(spec["text"], buttons)
 
 
-def _flow_answer(content: Content, intent: str, value: str, slots: Dict[str, Any]) -> Reply:
+def _flow_answer(content: Content, intent: str, value: str, slots: Dict[str, Any],
+                 council: Optional[Council]) -> Reply:
     flow = FLOWS[intent]
     topic = content.topics[intent]
     paragraphs = content.variant(flow.variants, value) or topic.answer
     slots[flow.slot] = value
-    return _answer(content, topic, paragraphs, slots)
+    return _answer(content, topic, paragraphs, slots, council)
 
 
-def answer_topic(content: Content, intent: str, text: Optional[str], slots: Slots) -> Reply:
+def answer_topic(content: Content, intent: str, text: Optional[str], slots: Slots,
+                 council: Optional[Council] = None) -> Reply:
     """Answer a topic intent, or an `inform` reply to the question the bot asked last."""
     updates: Dict[str, Any] = {}
     pending = slots.get("pending_question")
@@ -128,7 +132,7 @@ def answer_topic(content: Content, intent: str, text: Optional[str], slots: Slot
         flow_intent = FLOW_BY_SLOT[pending]
         value = slots.get(pending) or FLOWS[flow_intent].read(text)
         if value:
-            return _flow_answer(content, flow_intent, value, updates)
+            return _flow_answer(content, flow_intent, value, updates, council)
         if intent == "inform":  # they answered, but we could not tell which option: ask again
             return Reply([_question(content, pending)], {"pending_question": pending})
 
@@ -144,11 +148,11 @@ def answer_topic(content: Content, intent: str, text: Optional[str], slots: Slot
         flow = FLOWS[intent]
         value = slots.get(flow.slot) or flow.read(text)
         if value:
-            return _flow_answer(content, intent, value, updates)
+            return _flow_answer(content, intent, value, updates, council)
         bubbles = [Bubble(p) for p in topic.answer] + [_question(content, flow.slot)]
         updates.update({"last_topic": intent, "pending_question": flow.slot, "misunderstood_count": 0.0})
         return Reply(bubbles, updates)
-    return _answer(content, topic, list(topic.answer), updates)
+    return _answer(content, topic, list(topic.answer), updates, council)
 
 
 def _inform_without_question(content: Content, text: Optional[str], slots: Slots) -> Reply:
@@ -214,13 +218,3 @@ def emergency(content: Content, text: Optional[str]) -> Reply:
     bubbles = [Bubble(p) for p in content.say("emergency", kind)]
     bubbles.append(Bubble(content.say("emergency", "after"), [_person_button(content)]))
     return Reply(bubbles, {"emergency_flag": True, "pending_question": None})
-
-
-def note_place(content: Content, place: Optional[str], slots: Slots) -> Reply:
-    bubbles = []
-    if place:
-        bubbles.append(Bubble(content.say("place", "noted").format(place=place)))
-    bubbles.append(Bubble(content.say("place", "advice")))
-    topic = content.topic("kinship_local_policy")
-    bubbles.extend(_footer(content, topic, offer_more=False) if topic else [])
-    return Reply(bubbles, {"place": place} if place else {})

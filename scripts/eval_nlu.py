@@ -6,6 +6,7 @@
    model and prints intent accuracy and macro-F1 side by side, then a per-intent F1 table.
 3. Prints the safety net's recall and false-alarm rate on the crisis case sets in tests/data/:
    the pattern net alone, the default model alone, and our full pipeline (model + net).
+4. Prints the council matcher's accuracy on tests/data/council_hard_cases.yml, with its misses.
 """
 from __future__ import annotations
 
@@ -58,7 +59,9 @@ def train(name: str, config: str) -> Path:
 
 async def parse_all(model: Path, texts: List[str]) -> List[dict]:
     from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
 
+    configure_structlog(logging.WARNING)  # no per-message debug lines
     agent = Agent.load(str(model))
     return [await agent.parse_message(t) for t in texts]
 
@@ -74,6 +77,26 @@ def scores(truth: List[str], predicted: List[str]) -> Dict[str, float]:
 
 def rate(flags: List[bool]) -> float:
     return sum(flags) / len(flags) if flags else float("nan")
+
+
+def council_matcher_report() -> None:
+    from bot.councils.directory import load_directory
+    from bot.councils.matcher import CouncilMatcher
+
+    path = ROOT / "tests" / "data" / "council_hard_cases.yml"
+    if not path.exists():
+        return
+    matcher = CouncilMatcher(load_directory())
+    cases = yaml.safe_load(path.read_text())["cases"]
+    misses = []
+    for case in cases:
+        result = matcher.match(case["text"])
+        got = {"council": result.council, "outside_england": result.nation}.get(result.kind, result.kind)
+        if got != case["expect"]:
+            misses.append(f"  {case['text'][:60]!r}: expected {case['expect']}, got {got}")
+    print(f"\nCouncil matcher on {path.name}: {len(cases) - len(misses)}/{len(cases)} right "
+          f"({(len(cases) - len(misses)) / len(cases):.3f})")
+    print("\n".join(misses))
 
 
 def main() -> int:
@@ -117,6 +140,7 @@ def main() -> int:
         n = f"{len(cases['crisis'])}+{len(cases['not_crisis'])}"
         print(f"{set_name:<28} {n:>7} {shown[0]:>15} {shown[1]:>15} {shown[2]:>17}")
         print(f"  ({CASE_SETS[set_name]})")
+    council_matcher_report()
     return 0
 
 

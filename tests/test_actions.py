@@ -72,11 +72,40 @@ async def test_emergency_first_message_has_999(text):
     assert SlotSet("emergency_flag", True) in events
 
 
-async def test_note_place_reads_the_entity():
+async def test_note_place_reads_the_entity_and_remembers_the_council():
     entities = [{"entity": "place", "value": "Kirklees", "start": 14, "end": 22}]
     messages, events = await run(ActionNotePlace(), tracker("my council is Kirklees", "inform_council", entities=entities))
-    assert "Kirklees" in messages[0]["text"]
-    assert SlotSet("place", "Kirklees") in events
+    assert "Kirklees Council" in messages[0]["text"]
+    assert SlotSet("council", "Kirklees Council") in events
+
+
+async def test_note_place_falls_back_to_the_whole_message_when_the_entity_is_wrong():
+    entities = [{"entity": "place", "value": "live", "start": 3, "end": 7}]
+    messages, events = await run(ActionNotePlace(), tracker("we live near Harrogate", "inform_council", entities=entities))
+    assert SlotSet("council", "North Yorkshire Council") in events
+
+
+async def test_note_place_unknown_place_asks_again():
+    messages, events = await run(ActionNotePlace(), tracker("Narnia", "inform_council"))
+    assert "don't recognise" in messages[0]["text"]
+    assert SlotSet("pending_question", "place") in events
+
+
+async def test_local_policy_uses_the_council_named_in_the_question():
+    messages, events = await run(ActionAnswerTopic(), tracker("what does Leeds council offer kinship carers", "kinship_local_policy"))
+    text = " ".join(m["text"] for m in messages)
+    assert "Leeds City Council" in text and "https://www.leeds.gov.uk" in text
+    assert SlotSet("council", "Leeds City Council") in events
+
+
+async def test_local_policy_without_a_council_asks_where_they_live_then_answers():
+    messages, events = await run(ActionAnswerTopic(), tracker("what support does my council give kinship carers", "kinship_local_policy"))
+    assert SlotSet("pending_question", "place") in events
+    slots = {"pending_question": "place", "last_topic": "kinship_local_policy"}
+    messages, events = await run(ActionAnswerTopic(), tracker("Crawley", "out_of_scope", slots))
+    text = " ".join(m["text"] for m in messages)
+    assert "West Sussex County Council" in text and "kinship local offer" in text
+    assert SlotSet("council", "West Sussex County Council") in events
 
 
 async def test_yes_no():

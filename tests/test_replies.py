@@ -133,12 +133,6 @@ def test_yes_no():
     assert asked.slots == {"pending_question": "complaint_about"}
 
 
-def test_note_place():
-    reply = replies.note_place(C, "Harrogate", EMPTY)
-    assert "Harrogate" in reply.texts[0] and reply.slots == {"place": "Harrogate"}
-    assert replies.note_place(C, None, EMPTY).slots == {}
-
-
 def test_button_payloads_are_valid_rasa_payloads():
     reply = replies.answer_topic(C, "complaints_procedure", "how do i complain", EMPTY)
     for p in payloads(reply):
