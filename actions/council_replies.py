@@ -5,6 +5,7 @@ otherwise the bot says plainly that we do not hold the link and what to ask the 
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Mapping, Optional
 
 from actions.content_store import Content
@@ -20,6 +21,7 @@ COUNCIL_TOPICS = {
     "complaint_about_social_worker": "complaints",
     "council_contact": "contact",
 }
+DONT_KNOW = re.compile(r"\b(?:do ?n[o']?t know|not sure|no idea|unsure|dunno)\b", re.IGNORECASE)
 NATION_NAMES = {"wales": "Wales", "scotland": "Scotland", "northern_ireland": "Northern Ireland"}
 
 
@@ -94,4 +96,5 @@ def place_reply(content: Content, directory: Directory, match: Match, typed: Opt
         return Reply(bubbles, {"council": None, "pending_question": None})
     if match.kind == "postcode":
         return Reply([Bubble(_say(content, "postcode"))], {"pending_question": "place"})
-    return Reply([Bubble(_say(content, "unknown", place=typed))], {"pending_question": "place"})
+    key = "dont_know" if DONT_KNOW.search(typed) else "unknown"
+    return Reply([Bubble(_say(content, key, place=typed))], {"pending_question": "place"})

@@ -100,3 +100,18 @@ def test_odd_input_gets_an_answer_not_a_crash(servers):
         replies = say(servers, "e2e-odd", message)
         assert isinstance(replies, list)
     assert say(servers, "e2e-odd", "hello")  # still answering afterwards
+
+
+def test_council_is_found_remembered_and_used(servers):
+    first = say(servers, "e2e-council", "what does my council offer kinship carers")
+    assert any("which town" in r.get("text", "").lower() for r in first)
+    second = say(servers, "e2e-council", "we live in Harrogate")
+    assert "North Yorkshire Council" in " ".join(r.get("text", "") for r in second)
+    third = say(servers, "e2e-council", "how do i make a complaint about childrens services")
+    third = third + say(servers, "e2e-council", '/inform{"complaint_about":"council"}')
+    assert "North Yorkshire Council" in " ".join(r.get("text", "") for r in third)
+
+
+def test_welsh_place_gets_the_england_only_explanation(servers):
+    replies = say(servers, "e2e-wales", "I live in Swansea")
+    assert "England only" in " ".join(r.get("text", "") for r in replies)
