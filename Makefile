@@ -14,7 +14,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONHASHSEED := 0
 
-TRAIN_INPUTS := config.yml domain.yml $(wildcard data/*.yml data/nlu/*.yml) bot/nlu_components/emergency_safety_net.py bot/safety/crisis.py
+TRAIN_INPUTS := config.yml domain.yml $(wildcard data/*.yml data/nlu/*.yml bot/nlu_components/*.py) bot/safety/crisis.py
 
 .PHONY: setup train run shell test test-core validate validate-data eval bench clean help
 

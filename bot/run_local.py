@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -41,6 +42,36 @@ def commands(cfg: settings_mod.Settings, token: str) -> Dict[str, List[str]]:
     }
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def isolated_env(var_dir: Path, token: str) -> Dict[str, str]:
+    """Environment for a private copy of the servers (tests, benchmarks): free loopback ports,
+    its own var/ folder and tracker database, a known API token."""
+    env = {k: v for k, v in os.environ.items() if k not in ("ACTION_SERVER_URL", "TRACKER_DB")}
+    env.update(RASA_PORT=str(free_port()), ACTION_PORT=str(free_port()), VAR_DIR=str(var_dir), RASA_TOKEN=token)
+    return env
+
+
+def start_all(cfg: settings_mod.Settings, token: str, env: Dict[str, str], output=None,
+              quiet: bool = False) -> Dict[str, subprocess.Popen]:
+    """Start the action server and the Rasa server, each in its own process group, and wait until
+    both answer. Returns the processes; raises RuntimeError (after stopping them) if either fails."""
+    procs: Dict[str, subprocess.Popen] = {}
+    for name, cmd in commands(cfg, token).items():
+        if not quiet:
+            print(f"==> starting {name}", flush=True)
+        procs[name] = subprocess.Popen(cmd, cwd=settings_mod.ROOT, env=cfg.child_env(env), stdout=output,
+                                       stderr=subprocess.STDOUT if output else None, start_new_session=True)
+    if not (wait_for(f"{cfg.action_url}/health", 60, procs) and wait_for(f"{cfg.rasa_url}/", 300, procs)):
+        stop_all(procs)
+        raise RuntimeError("a process failed to start")
+    return procs
+
+
 def wait_for(url: str, timeout: float, procs: Dict[str, subprocess.Popen]) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -72,7 +103,6 @@ def main() -> int:
     cfg = settings_mod.load()
     cfg.var_dir.mkdir(parents=True, exist_ok=True)
     token = settings_mod.rasa_token(cfg)
-    env = cfg.child_env(os.environ)
     procs: Dict[str, subprocess.Popen] = {}
 
     def on_signal(signum, _frame):
@@ -81,11 +111,10 @@ def main() -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)  # also when started in the background, where SIGINT is ignored
     try:
-        for name, cmd in commands(cfg, token).items():
-            print(f"==> starting {name}")
-            procs[name] = subprocess.Popen(cmd, cwd=settings_mod.ROOT, env=env, start_new_session=True)
-        if not wait_for(f"{cfg.action_url}/health", 60, procs) or not wait_for(f"{cfg.rasa_url}/", 300, procs):
-            print("!! a process failed to start; stopping everything", file=sys.stderr)
+        try:
+            procs = start_all(cfg, token, dict(os.environ))
+        except RuntimeError:
+            print("!! a process failed to start; stopped everything", file=sys.stderr)
             return 1
         print(
             "\nThe assistant is running (Ctrl-C stops everything):\n"

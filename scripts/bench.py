@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,12 +24,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bot import run_local, settings  # noqa: E402
 from scripts.eval_nlu import load_test_set  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def timed_post(url: str, body: dict) -> float:
@@ -72,18 +65,14 @@ def main() -> int:
     texts = [t for t, _ in load_test_set(ROOT / "tests" / "nlu_test.yml")]
     texts = (texts * (args.messages // len(texts) + 1))[: args.messages]
     with tempfile.TemporaryDirectory() as var:
-        env = dict({k: v for k, v in os.environ.items() if k not in ("ACTION_SERVER_URL", "TRACKER_DB")}, RASA_PORT=str(free_port()), ACTION_PORT=str(free_port()), VAR_DIR=var,
-                   RASA_TOKEN="bench-token")
+        env = run_local.isolated_env(Path(var), "bench-token")
         cfg = settings.load(env)
-        procs = {}
         try:
-            for name, cmd in run_local.commands(cfg, "bench-token").items():
-                procs[name] = subprocess.Popen(cmd, cwd=ROOT, env=cfg.child_env(env), stdout=subprocess.DEVNULL,
-                                               stderr=subprocess.DEVNULL, start_new_session=True)
-            if not (run_local.wait_for(f"{cfg.action_url}/health", 60, procs)
-                    and run_local.wait_for(f"{cfg.rasa_url}/", 300, procs)):
-                print("servers failed to start", file=sys.stderr)
-                return 1
+            procs = run_local.start_all(cfg, "bench-token", env, output=subprocess.DEVNULL, quiet=True)
+        except RuntimeError:
+            print("servers failed to start", file=sys.stderr)
+            return 1
+        try:
             parse_url = f"{cfg.rasa_url}/model/parse?token=bench-token"
             rest_url = f"{cfg.rasa_url}/webhooks/rest/webhook"
             for text in texts[:10]:  # warm up

@@ -4,9 +4,6 @@ Uses the newest trained model in models/ (`make test` trains first) and free por
 beside `make run`.
 """
 import json
-import os
-import socket
-import subprocess
 import urllib.request
 from pathlib import Path
 
@@ -18,33 +15,22 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory):
     if not list((ROOT / "models").glob("*.tar.gz")):
         pytest.fail("no trained model in models/: run `make train` first")
     var = tmp_path_factory.mktemp("var")
-    env = dict({k: v for k, v in os.environ.items() if k not in ("ACTION_SERVER_URL", "TRACKER_DB")}, RASA_PORT=str(free_port()), ACTION_PORT=str(free_port()), VAR_DIR=str(var),
-               RASA_TOKEN="test-token")
+    env = run_local.isolated_env(var, "test-token")
     cfg = settings.load(env)
-    procs = {}
-    log = open(var / "servers.log", "w")
-    try:
-        for name, cmd in run_local.commands(cfg, "test-token").items():
-            procs[name] = subprocess.Popen(cmd, cwd=ROOT, env=cfg.child_env(env), stdout=log,
-                                           stderr=subprocess.STDOUT, start_new_session=True)
-        ok = run_local.wait_for(f"{cfg.action_url}/health", 60, procs) and run_local.wait_for(f"{cfg.rasa_url}/", 300, procs)
-        if not ok:
+    with open(var / "servers.log", "w") as log:
+        try:
+            procs = run_local.start_all(cfg, "test-token", env, output=log, quiet=True)
+        except RuntimeError:
             pytest.fail("servers did not start:\n" + (var / "servers.log").read_text()[-3000:])
-        yield cfg
-    finally:
-        run_local.stop_all(procs)
-        log.close()
+        try:
+            yield cfg
+        finally:
+            run_local.stop_all(procs)
 
 
 def post(url, body, token=None):

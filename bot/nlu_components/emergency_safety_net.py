@@ -32,10 +32,10 @@ class EmergencySafetyNet(GraphComponent):
     def get_default_config() -> Dict[Text, Any]:
         # When the classifier's emergency guess is overruled, the next intent is used only if it is
         # at least this confident; otherwise the message becomes nlu_fallback ("not sure").
-        return {"fallback_threshold": 0.5}
+        return {"fallback_threshold": 0.4}
 
     def __init__(self, config: Dict[Text, Any]) -> None:
-        self._fallback_threshold = float(config.get("fallback_threshold", 0.5))
+        self._fallback_threshold = float(config.get("fallback_threshold", 0.4))
 
     @classmethod
     def create(
