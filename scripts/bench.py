@@ -85,12 +85,12 @@ def main() -> int:
 
     training = None if args.skip_training else train_seconds()
     print(f"\nBenchmark ({args.messages} messages, one client, loopback, {os.cpu_count()} cores)")
-    print(f"{'measure':<34} {'p50':>9} {'p95':>9}")
-    print(f"{'/model/parse (NLU only)':<34} {percentile(parse_ms, 50):>7.1f}ms {percentile(parse_ms, 95):>7.1f}ms")
-    print(f"{'REST round trip (NLU+dialogue+actions)':<34} {percentile(rest_ms, 50):>7.1f}ms {percentile(rest_ms, 95):>7.1f}ms")
-    print(f"{'Rasa server resident memory':<34} {memory:>8.0f} MiB")
+    print(f"{'measure':<40} {'p50':>9} {'p95':>9}")
+    print(f"{'/model/parse (NLU only)':<40} {percentile(parse_ms, 50):>7.1f}ms {percentile(parse_ms, 95):>7.1f}ms")
+    print(f"{'REST round trip (NLU+dialogue+actions)':<40} {percentile(rest_ms, 50):>7.1f}ms {percentile(rest_ms, 95):>7.1f}ms")
+    print(f"{'Rasa server resident memory':<40} {memory:>8.0f} MiB")
     if training is not None:
-        print(f"{'training time (rasa train --force)':<34} {training:>8.0f} s")
+        print(f"{'training time (rasa train --force)':<40} {training:>8.0f} s")
     print(f"(mean parse {statistics.mean(parse_ms):.1f} ms, mean REST {statistics.mean(rest_ms):.1f} ms)")
     return 0
 
