@@ -15,8 +15,6 @@ from actions.reply_types import Reply
 from bot.councils.directory import Council, load_directory
 from bot.councils.matcher import NO_MATCH, CouncilMatcher, Match
 
-SLOTS = ("kinship_arrangement", "proceedings_stage", "complaint_about", "place", "council", "last_topic",
-         "pending_question", "misunderstood_count", "emergency_flag")
 MAX_TEXT = 5000  # longer messages are cut before matching; nothing here needs more
 
 
@@ -38,7 +36,7 @@ def known_council(tracker: Tracker, match: Match) -> Optional[Council]:
 
 
 def _slots(tracker: Tracker) -> Dict[str, Any]:
-    return {name: tracker.get_slot(name) for name in SLOTS}
+    return dict(tracker.slots)  # every slot in domain.yml; the planners read them with .get()
 
 
 def _send(dispatcher: CollectingDispatcher, reply: Reply) -> List[EventType]:

@@ -14,11 +14,9 @@ import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
-import yaml
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bot.councils.directory import DIRECTORY_FILE, LINK_KINDS  # noqa: E402
+from bot.councils.directory import LINK_KINDS, read_raw, write_raw  # noqa: E402
 from bot.councils.validate import is_https_url, validate  # noqa: E402
 
 PROCEDURE_SITES = ("proceduresonline.com", "trixonline.co.uk")
@@ -41,9 +39,7 @@ def main() -> int:
     parser.add_argument("tsv")
     parser.add_argument("--checked", default=dt.date.today().isoformat())
     args = parser.parse_args()
-    text = DIRECTORY_FILE.read_text(encoding="utf-8")
-    header = text[: text.index("checked:")]
-    data = yaml.safe_load(text)
+    data = read_raw()
     by_name = {c["name"]: c for c in data["councils"]}
     kept = skipped = 0
     with open(args.tsv, encoding="utf-8", newline="") as handle:
@@ -60,7 +56,7 @@ def main() -> int:
     if errors:
         print("\n".join(errors), file=sys.stderr)
         return 1
-    DIRECTORY_FILE.write_text(header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110), encoding="utf-8")
+    write_raw(data)
     print(f"added {kept} links, skipped {skipped}")
     return 0
 

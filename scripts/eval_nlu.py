@@ -111,15 +111,16 @@ def main() -> int:
 
     print(f"Training both pipelines on data/nlu/ ({len(test)} held-out test messages)...", flush=True)
     results, crisis_predictions = {}, {}
+    crisis_texts = [t for cases in case_sets.values() for t in cases["crisis"] + cases["not_crisis"]]
     for name, config in PIPELINES.items():
         model = train(name, config)
-        parsed = asyncio.run(parse_all(model, texts))
-        results[name] = scores(truth, [p["intent"]["name"] for p in parsed])
-        crisis_predictions[name] = {}
-        for set_name, cases in case_sets.items():
-            crisis_parsed = asyncio.run(parse_all(model, cases["crisis"] + cases["not_crisis"]))
-            flags = [p["intent"]["name"] == "emergency_risk" for p in crisis_parsed]
-            crisis_predictions[name][set_name] = (flags[: len(cases["crisis"])], flags[len(cases["crisis"]):])
+        parsed = asyncio.run(parse_all(model, texts + crisis_texts))  # one model load per pipeline
+        results[name] = scores(truth, [p["intent"]["name"] for p in parsed[: len(texts)]])
+        flags = iter(p["intent"]["name"] == "emergency_risk" for p in parsed[len(texts):])
+        crisis_predictions[name] = {
+            set_name: ([next(flags) for _ in cases["crisis"]], [next(flags) for _ in cases["not_crisis"]])
+            for set_name, cases in case_sets.items()
+        }
 
     print("\nIntent classification on tests/nlu_test.yml")
     print(f"{'pipeline':<14} {'accuracy':>9} {'macro-F1':>9}")

@@ -9,11 +9,11 @@ import csv
 import sys
 from pathlib import Path
 
-import yaml
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bot.councils.directory import DIRECTORY_FILE as OUT, write_raw  # noqa: E402
+
 SHARED = ROOT.parent / "shared"
-OUT = ROOT / "bot" / "councils" / "councils.yml"
 CHECKED = "2026-11-22"  # the date shared/COUNCILS-SOURCES.md says the list was checked
 
 # Places outside England that families in England may name (principal councils and big towns).
@@ -91,9 +91,6 @@ if __name__ == "__main__":
     if OUT.exists() and "--force" not in sys.argv:
         sys.exit(f"{OUT} exists; staff edit it directly. Use --force to re-import from ../shared/.")
     data = build()
-    header = ("# Council directory: every English council with children's services, its links and the\n"
-              "# names people use for it. Staff edit this file, then run `make validate-data`.\n"
-              "# A link is never added without its source and the date it was checked.\n")
-    OUT.write_text(header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110), encoding="utf-8")
+    write_raw(data, OUT)
     print(f"wrote {OUT}: {len(data['councils'])} councils, {len(data['ambiguous'])} ambiguous names, "
           f"{len(data['outside_england'])} places outside England")

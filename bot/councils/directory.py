@@ -108,6 +108,19 @@ def read_raw(path: Path = DIRECTORY_FILE) -> Dict[str, Any]:
         return yaml.safe_load(handle) or {}
 
 
+HEADER = (
+    "# Council directory: every English council with children's services, its links and the\n"
+    "# names people use for it. Staff edit this file, then run `make validate-data`.\n"
+    "# A link is never added without its source and the date it was checked.\n"
+)
+
+
+def write_raw(data: Mapping[str, Any], path: Path = DIRECTORY_FILE) -> None:
+    """Write the directory file (used by the import and link tools; staff edit it by hand)."""
+    body = yaml.safe_dump(dict(data), sort_keys=False, allow_unicode=True, width=110)
+    path.write_text(HEADER + body, encoding="utf-8")
+
+
 @lru_cache(maxsize=None)
 def load_directory(path: Path = DIRECTORY_FILE) -> Directory:
     return parse_directory(read_raw(path))

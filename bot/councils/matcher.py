@@ -109,8 +109,12 @@ class CouncilMatcher:
                 self._add(group.alias, name, strip=False)
         for place in directory.outside_england:
             self._add(place.place, OUTSIDE + place.nation)
-        self._keys = list(self.index)
-        self._max_words = max(len(k.split()) for k in self._keys)
+        self._max_words = max(len(k.split()) for k in self.index)
+        # For each phrase length, the aliases close enough in length to be a misspelling of it.
+        longest = max(len(k) for k in self.index)
+        self._keys_near_length = {
+            n: [k for k in self.index if abs(len(k) - n) <= max(2, n // 3)] for n in range(1, longest + 6)
+        }
 
     def _add(self, alias: str, target: str, strip: bool = True) -> None:
         key = normalise(alias)
@@ -130,11 +134,12 @@ class CouncilMatcher:
             return NO_MATCH
         text = text[:2000]  # a place is named near the start; huge pastes are cut, not processed
         words = normalise(text).split()
-        exact = self._exact(text, words)
-        fuzzy = self._fuzzy(text, words)
-        if exact and fuzzy and len(fuzzy.matched.split()) > len(exact.matched.split()) \
-                and fuzzy.score >= self.threshold + 4:
-            return fuzzy  # "Strtaford upon Avon" is a misspelt long name, not the word "Avon"
+        exact, span = self._exact(text, words)
+        # With an exact match, fuzzy matching only looks for a longer, misspelt name around it
+        # ("Strtaford upon Avon" is not the word "Avon"); the rest of the message is not rescanned.
+        fuzzy = self._fuzzy(text, words, around=span)
+        if exact and fuzzy and fuzzy.score >= self.threshold + 4:
+            return fuzzy
         if exact or fuzzy:
             return exact or fuzzy
         if FULL_POSTCODE.search(text) or self._looks_like_outcode(text, words):
@@ -146,28 +151,32 @@ class CouncilMatcher:
             for start in range(len(words) - size + 1):
                 yield start, size, " ".join(words[start:start + size])
 
-    def _exact(self, original: str, words: List[str]) -> Optional[Match]:
+    def _exact(self, original: str, words: List[str]) -> Tuple[Optional[Match], Optional[Tuple[int, int]]]:
+        """The longest alias in the message, and its (start, size) in words."""
         for start, size, gram in self._ngrams(words):
             targets = self.index.get(gram)
             if not targets or gram in _STOPWORDS:
                 continue
             if gram in COMMON_WORD_ALIASES and not self._used_as_place(original, words, start, size):
                 continue
-            return self._result(targets, gram, 100.0)
-        return None
+            return self._result(targets, gram, 100.0), (start, size)
+        return None, None
 
-    def _fuzzy(self, original: str, words: List[str]) -> Optional[Match]:
+    def _fuzzy(self, original: str, words: List[str],
+               around: Optional[Tuple[int, int]] = None) -> Optional[Match]:
+        """Closest aliases by spelling; with `around`, only longer phrases containing that span."""
         best: List[Tuple[float, str, str]] = []  # (score, alias key, matched words)
         for start, size, gram in self._ngrams(words):
             if size > 4 or len(gram) < 4 or words[start] in _STOPWORDS or words[start + size - 1] in _STOPWORDS:
+                continue
+            if around and not (size > around[1] and start <= around[0] and start + size >= sum(around)):
                 continue
             if gram in self.index:  # an exact alias that _exact() rejected as an ordinary word
                 continue
             as_place = self._used_as_place(original, words, start, size)
             cutoff = self.threshold + (6 if len(gram) <= 5 else 0)  # short words need a closer match
-            for key, score, _ in process.extract(gram, self._keys, scorer=_similarity, score_cutoff=cutoff, limit=3):
-                if abs(len(key) - len(gram)) > max(2, len(gram) // 3):
-                    continue
+            candidates = self._keys_near_length.get(len(gram), ())
+            for key, score, _ in process.extract(gram, candidates, scorer=_similarity, score_cutoff=cutoff, limit=3):
                 if key in COMMON_WORD_ALIASES and not as_place:
                     continue
                 best.append((score, key, gram))

@@ -260,6 +260,7 @@ _HARM_NOW = [
 ]
 
 _DANGER = [re.compile(p) for p in _SELF_HARM + _HARM_NOW]
+_SELF_HARM_PATTERNS = frozenset(_SELF_HARM)
 
 # --- discounting context ---------------------------------------------------------------------
 
@@ -323,7 +324,7 @@ class CrisisAssessment:
         """"self" for self-harm or suicide, "others" for danger to a child or someone else."""
         if not self.is_crisis or self.pattern is None:
             return None
-        return "self" if self.pattern in {p.pattern for p in _DANGER[: len(_SELF_HARM)]} else "others"
+        return "self" if self.pattern in _SELF_HARM_PATTERNS else "others"
 
 
 # Idioms and legal terms that must never trigger on their own.
