@@ -16,15 +16,19 @@ export PYTHONHASHSEED := 0
 
 TRAIN_INPUTS := config.yml domain.yml $(wildcard data/*.yml data/nlu/*.yml bot/nlu_components/*.py) bot/safety/crisis.py
 
-.PHONY: setup train run shell test test-core validate validate-data eval bench clean help
+.PHONY: setup train run shell test test-core test-browser validate validate-data eval bench clean help adviser
 
 help:
-	@echo "make run    set up, train if needed, start Rasa + action server (Ctrl-C stops)"
+	@echo "make run    set up, train if needed, start Rasa, the action server and the webchat gateway (Ctrl-C stops)"
 	@echo "make test   set up, train if needed, validate data, run story tests and pytest"
-	@echo "make setup | train | shell | validate | validate-data | eval | bench | clean"
+	@echo "make setup | train | shell | validate | validate-data | test-browser | eval | bench | clean"
+	@echo "make adviser NAME=sam ROLE=adviser   create a console account (asks for a password)"
 
+# The venv, the spaCy pipeline, the npm assets (socket.io client, rasa-webchat, axe-core) and
+# Debian's Chromium with Playwright for the browser tests.
 setup:
 	@scripts/setup.sh
+	@scripts/setup_browser.sh
 
 # Trains when there is no model or the training inputs changed since the last model.
 models/.stamp: $(TRAIN_INPUTS) | setup
@@ -54,6 +58,12 @@ test-core: train
 test: train validate validate-data test-core
 	$(PY) -m pytest
 
+test-browser: train
+	$(PY) -m pytest tests/browser
+
+adviser: setup
+	$(PY) -m bot.gateway.users add $(NAME) --role $${ROLE:-adviser}
+
 eval: setup
 	$(PY) scripts/eval_nlu.py
 
@@ -61,4 +71,4 @@ bench: train
 	$(PY) scripts/bench.py
 
 clean:
-	rm -rf models results var/tracker.db .pytest_cache
+	rm -rf models results var/tracker.db var/gateway.db* .pytest_cache
