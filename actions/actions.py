@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import replies
+from actions import handoff_gate, replies
 from actions.content_store import load_content
 from actions.council_replies import place_reply
 from actions.reply_types import Reply
@@ -39,10 +39,21 @@ def _slots(tracker: Tracker) -> Dict[str, Any]:
     return dict(tracker.slots)  # every slot in domain.yml; the planners read them with .get()
 
 
-def _send(dispatcher: CollectingDispatcher, reply: Reply) -> List[EventType]:
+def _send(dispatcher: CollectingDispatcher, reply: Reply, answer: bool = False) -> List[EventType]:
+    """Say the bubbles. Two signals for the webchat gateway ride along as custom payloads:
+    ask_feedback ("Was this helpful?" under an answer) and handoff (queue the family for an adviser)."""
     for bubble in reply.bubbles:
         dispatcher.utter_message(text=bubble.text, buttons=bubble.buttons or None)
+    if answer and reply.bubbles and not reply.slots.get("pending_question"):
+        dispatcher.utter_message(json_message={"ask_feedback": True})
+    if reply.handoff:
+        dispatcher.utter_message(json_message={"handoff": "request"})
     return [SlotSet(name, value) for name, value in reply.slots.items()]
+
+
+async def _person(dispatcher: CollectingDispatcher, lead: Optional[Reply] = None) -> List[EventType]:
+    decision = await handoff_gate.current_decision()
+    return _send(dispatcher, replies.person(load_content(), decision, lead))
 
 
 def _intent(tracker: Tracker) -> Text:
@@ -60,7 +71,7 @@ class ActionAnswerTopic(Action):
             return _send(dispatcher, place_reply(load_content(), load_directory(), match, text, _slots(tracker)))
         reply = replies.answer_topic(load_content(), _intent(tracker), text, _slots(tracker),
                                      known_council(tracker, match))
-        return _send(dispatcher, reply)
+        return _send(dispatcher, reply, answer=True)
 
 
 class ActionTellMore(Action):
@@ -68,7 +79,7 @@ class ActionTellMore(Action):
         return "action_tell_more"
 
     async def run(self, dispatcher, tracker: Tracker, domain) -> List[EventType]:
-        return _send(dispatcher, replies.tell_more(load_content(), _slots(tracker)))
+        return _send(dispatcher, replies.tell_more(load_content(), _slots(tracker)), answer=True)
 
 
 class ActionClarify(Action):
@@ -77,7 +88,20 @@ class ActionClarify(Action):
 
     async def run(self, dispatcher, tracker: Tracker, domain) -> List[EventType]:
         ranking = tracker.latest_message.get("intent_ranking") or []
-        return _send(dispatcher, replies.clarify(load_content(), ranking, _slots(tracker)))
+        reply = replies.clarify(load_content(), ranking, _slots(tracker))
+        if reply.wants_person:
+            return await _person(dispatcher, reply)
+        return _send(dispatcher, reply)
+
+
+class ActionHandoff(Action):
+    """A family asked for a person: queue them when an adviser is on webchat, else say when and how."""
+
+    def name(self) -> Text:
+        return "action_handoff"
+
+    async def run(self, dispatcher, tracker: Tracker, domain) -> List[EventType]:
+        return await _person(dispatcher)
 
 
 class ActionNotHelpful(Action):

@@ -17,6 +17,7 @@ from actions.situation import (
     stage_from_text,
 )
 from bot.councils.directory import Council
+from bot.handoff_decision import HandoffDecision, HandoffKind, handoff_text
 from bot.safety.crisis import assess
 
 Slots = Mapping[str, Any]
@@ -184,8 +185,8 @@ def _offer_person(content: Content, lead: str) -> List[Bubble]:
 def clarify(content: Content, ranking: Sequence[Mapping[str, Any]], slots: Slots) -> Reply:
     """Low confidence: say so honestly, offer the closest topics; after two misses, a person."""
     misses = int(slots.get("misunderstood_count") or 0) + 1
-    if misses >= 2:
-        return Reply(_offer_person(content, content.say("clarify", "again")), {"misunderstood_count": 0.0})
+    if misses >= 2:  # never a third guess: the action decides how a person can help (handoff below)
+        return Reply([Bubble(content.say("clarify", "again"))], {"misunderstood_count": 0.0}, wants_person=True)
     guesses = [
         r["name"] for r in ranking
         if r.get("name") in content.topics and r.get("name") not in NOT_GUESSED
@@ -210,6 +211,18 @@ def yes_no(content: Content, intent: str, slots: Slots) -> Reply:
     if intent == "affirm" and slots.get("last_topic"):
         return tell_more(content, slots)
     return Reply([Bubble(content.say("clarify", "deny"), menu_buttons(content))], {"pending_question": None})
+
+
+def person(content: Content, decision: HandoffDecision, lead: Optional[Reply] = None) -> Reply:
+    """A family asked for a person (or was misunderstood twice): queue them for an adviser when webchat
+    is staffed and someone is free, otherwise say exactly when a person is next available."""
+    bubbles = list(lead.bubbles) if lead else []
+    slots = dict(lead.slots) if lead else {}
+    slots.update(pending_question=None, misunderstood_count=0.0)
+    text = handoff_text(decision, content)
+    if decision.kind is HandoffKind.QUEUE:
+        return Reply(bubbles + [Bubble(text)], slots, handoff=True)
+    return Reply(bubbles + [Bubble(text, _topic_buttons(content, MENU))], slots)
 
 
 def emergency(content: Content, text: Optional[str]) -> Reply:

@@ -16,6 +16,8 @@ class Bubble:
 class Reply:
     bubbles: List[Bubble]
     slots: Dict[str, Any] = field(default_factory=dict)
+    wants_person: bool = False  # the action should run the handoff decision after these bubbles
+    handoff: bool = False  # ask the gateway to queue the family for an adviser
 
     @property
     def texts(self) -> List[str]:

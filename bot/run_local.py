@@ -1,4 +1,5 @@
-"""Start the action server and the Rasa server on loopback, supervise them, stop them on Ctrl-C.
+"""Start the action server, the Rasa server and the webchat gateway on loopback, supervise them,
+stop them on Ctrl-C.
 
 `make run` calls this after setup and training. If any process exits, the others are stopped
 too, so nothing is left half-running. Usage: python -m bot.run_local
@@ -39,6 +40,7 @@ def commands(cfg: settings_mod.Settings, token: str) -> Dict[str, List[str]]:
             "--auth-token", token, "--model", str(_latest_model(cfg.model_dir)),
             "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
         ],
+        "gateway": [str(VENV_BIN / "python"), "-m", "bot.gateway"],
     }
 
 
@@ -51,22 +53,26 @@ def free_port() -> int:
 def isolated_env(var_dir: Path, token: str) -> Dict[str, str]:
     """Environment for a private copy of the servers (tests, benchmarks): free loopback ports,
     its own var/ folder and tracker database, a known API token."""
-    env = {k: v for k, v in os.environ.items() if k not in ("ACTION_SERVER_URL", "TRACKER_DB")}
-    env.update(RASA_PORT=str(free_port()), ACTION_PORT=str(free_port()), VAR_DIR=str(var_dir), RASA_TOKEN=token)
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("ACTION_SERVER_URL", "TRACKER_DB", "GATEWAY_URL", "GATEWAY_DB_URL", "INTERNAL_TOKEN")}
+    env.update(RASA_PORT=str(free_port()), ACTION_PORT=str(free_port()), GATEWAY_PORT=str(free_port()),
+               VAR_DIR=str(var_dir), RASA_TOKEN=token)
     return env
 
 
 def start_all(cfg: settings_mod.Settings, token: str, env: Dict[str, str], output=None,
               quiet: bool = False) -> Dict[str, subprocess.Popen]:
-    """Start the action server and the Rasa server, each in its own process group, and wait until
-    both answer. Returns the processes; raises RuntimeError (after stopping them) if either fails."""
+    """Start the action server, the Rasa server and the gateway, each in its own process group, and
+    wait until all answer. Returns the processes; raises RuntimeError (after stopping them) if one fails."""
     procs: Dict[str, subprocess.Popen] = {}
+    env = dict(env, INTERNAL_TOKEN=settings_mod.internal_token(cfg, env), RASA_TOKEN=token)
     for name, cmd in commands(cfg, token).items():
         if not quiet:
             print(f"==> starting {name}", flush=True)
         procs[name] = subprocess.Popen(cmd, cwd=settings_mod.ROOT, env=cfg.child_env(env), stdout=output,
                                        stderr=subprocess.STDOUT if output else None, start_new_session=True)
-    if not (wait_for(f"{cfg.action_url}/health", 60, procs) and wait_for(f"{cfg.rasa_url}/", 300, procs)):
+    if not (wait_for(f"{cfg.action_url}/health", 60, procs) and wait_for(f"{cfg.rasa_url}/", 300, procs)
+            and wait_for(f"http://{cfg.bind_host}:{cfg.gateway_port}/health", 60, procs)):
         stop_all(procs)
         raise RuntimeError("a process failed to start")
     return procs
@@ -118,6 +124,9 @@ def main() -> int:
             return 1
         print(
             "\nThe assistant is running (Ctrl-C stops everything):\n"
+            f"  Family webchat http://{cfg.bind_host}:{cfg.gateway_port}/\n"
+            f"  Adviser console http://{cfg.bind_host}:{cfg.gateway_port}/console "
+            "(make an account: .venv/bin/python -m bot.gateway.users add NAME --role adviser)\n"
             f"  Rasa server    {cfg.rasa_url}  (REST channel: POST {cfg.rasa_url}/webhooks/rest/webhook)\n"
             f"  action server  {cfg.action_url}  (GET /health)\n\n"
             "Talk to it:\n"

@@ -11,6 +11,15 @@
 | RASA_TOKEN        | generated in var/secrets/   | token for Rasa's HTTP API (/model/parse, /conversations)|
 | ACTION_SERVER_URL | http://BIND_HOST:ACTION_PORT/webhook | where Rasa calls the actions                 |
 | VAR_DIR           | var                         | generated data: databases, secrets, eval output       |
+| GATEWAY_DB_URL    | sqlite:///VAR_DIR/gateway.db | gateway store (queue, advisers, transcripts, audit)  |
+| GATEWAY_URL       | http://BIND_HOST:GATEWAY_PORT | where the action server asks about advisers        |
+| INTERNAL_TOKEN    | generated in var/secrets/   | shared by the action server and the gateway           |
+| SESSION_SECRET    | generated in var/secrets/   | key of the advisers' encrypted session cookies (Fernet)|
+| COOKIE_SECURE     | 0                           | 1 behind a TLS proxy: cookies only sent over HTTPS    |
+| SERVICE_HOURS_FILE| config/service_hours.yml    | staffed webchat and advice line hours, closures       |
+| MAX_MESSAGE_CHARS | 2000                        | longest message a family can send                     |
+| RATE_LIMIT        | 8/20                        | messages per seconds a family can send (8 in 20 s)    |
+| SESSION_IDLE_MINUTES | 60                       | an adviser is logged out after this long idle         |
 """
 from __future__ import annotations
 
@@ -18,7 +27,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,6 +43,12 @@ class Settings:
     var_dir: Path
     rasa_token: Optional[str]
     action_server_url: str
+    gateway_db_url: str = ""
+    gateway_url: str = ""
+    cookie_secure: bool = False
+    max_message_chars: int = 2000
+    rate_limit: Tuple[int, int] = (8, 20)
+    session_idle_minutes: int = 60
 
     @property
     def rasa_url(self) -> str:
@@ -49,6 +64,7 @@ class Settings:
         env.update(
             ACTION_SERVER_URL=self.action_server_url,
             TRACKER_DB=str(self.tracker_db),
+            GATEWAY_URL=self.gateway_url,
             SANIC_HOST=self.bind_host,  # rasa_sdk's action server has no --interface flag
             RASA_TELEMETRY_ENABLED="false",
             PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), base.get("PYTHONPATH")])),
@@ -67,30 +83,74 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int:
     return port
 
 
+def _int(env: Mapping[str, str], name: str, default: int, low: int = 1) -> int:
+    raw = env.get(name, str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SystemExit(f"{name}={raw!r} is not a whole number")
+    if value < low:
+        raise SystemExit(f"{name}={value} must be at least {low}")
+    return value
+
+
+def _rate(env: Mapping[str, str]) -> Tuple[int, int]:
+    raw = env.get("RATE_LIMIT", "8/20")
+    try:
+        count, seconds = (int(part) for part in raw.split("/"))
+    except ValueError:
+        raise SystemExit(f"RATE_LIMIT={raw!r} should look like 8/20 (messages/seconds)")
+    if count < 1 or seconds < 1:
+        raise SystemExit(f"RATE_LIMIT={raw!r} must be positive")
+    return count, seconds
+
+
 def load(env: Mapping[str, str] = os.environ) -> Settings:
     var_dir = Path(env.get("VAR_DIR", ROOT / "var"))
     bind_host = env.get("BIND_HOST", "127.0.0.1")
     action_port = _port(env, "ACTION_PORT", 5055)
+    gateway_port = _port(env, "GATEWAY_PORT", 8080)
     return Settings(
         bind_host=bind_host,
         rasa_port=_port(env, "RASA_PORT", 5005),
         action_port=action_port,
-        gateway_port=_port(env, "GATEWAY_PORT", 8080),
+        gateway_port=gateway_port,
         model_dir=Path(env.get("MODEL_DIR", ROOT / "models")),
         tracker_db=Path(env.get("TRACKER_DB", var_dir / "tracker.db")),
         var_dir=var_dir,
         rasa_token=env.get("RASA_TOKEN"),
         action_server_url=env.get("ACTION_SERVER_URL") or f"http://{bind_host}:{action_port}/webhook",
+        gateway_db_url=env.get("GATEWAY_DB_URL") or f"sqlite:///{var_dir / 'gateway.db'}",
+        gateway_url=env.get("GATEWAY_URL") or f"http://{bind_host}:{gateway_port}",
+        cookie_secure=env.get("COOKIE_SECURE", "0").lower() in ("1", "true", "yes"),
+        max_message_chars=_int(env, "MAX_MESSAGE_CHARS", 2000),
+        rate_limit=_rate(env),
+        session_idle_minutes=_int(env, "SESSION_IDLE_MINUTES", 60),
     )
+
+
+def _secret(settings: Settings, name: str, make=lambda: secrets.token_urlsafe(32)) -> str:
+    """A secret generated once and kept in var/secrets/<name> (mode 0600)."""
+    path = settings.var_dir / "secrets" / name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(make())
+    return path.read_text().strip()
 
 
 def rasa_token(settings: Settings) -> str:
     """The Rasa API token: from RASA_TOKEN, else generated once and kept in var/secrets/."""
-    if settings.rasa_token:
-        return settings.rasa_token
-    path = settings.var_dir / "secrets" / "rasa_token"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(32))
-    return path.read_text().strip()
+    return settings.rasa_token or _secret(settings, "rasa_token")
+
+
+def internal_token(settings: Settings, env: Mapping[str, str] = os.environ) -> str:
+    """Token the action server shows the gateway when it asks whether an adviser is free."""
+    return env.get("INTERNAL_TOKEN") or _secret(settings, "internal_token")
+
+
+def session_secret(settings: Settings, env: Mapping[str, str] = os.environ) -> str:
+    """A Fernet key (32 bytes, urlsafe base64) for the advisers' encrypted session cookies."""
+    from cryptography.fernet import Fernet
+
+    return env.get("SESSION_SECRET") or _secret(settings, "session_key", lambda: Fernet.generate_key().decode())

@@ -4,9 +4,11 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import handoff_gate
 from actions.actions import (
     ActionAnswerTopic,
     ActionClarify,
+    ActionHandoff,
     ActionEmergency,
     ActionNotHelpful,
     ActionNotePlace,
@@ -25,10 +27,20 @@ def tracker(text, intent, slots=None, entities=None, ranking=None):
     return Tracker("test-user", slots or {}, latest, [], False, None, {}, "action_listen")
 
 
-async def run(action, t):
+async def run_raw(action, t):
     dispatcher = CollectingDispatcher()
     events = await action.run(dispatcher, t, {})
     return dispatcher.messages, events
+
+
+async def run(action, t):
+    """What the family sees (signals to the gateway, sent as custom payloads, left out)."""
+    messages, events = await run_raw(action, t)
+    return [m for m in messages if not m.get("custom")], events
+
+
+def signals(messages):
+    return [m["custom"] for m in messages if m.get("custom")]
 
 
 async def test_answer_topic_sends_bubbles_and_sets_last_topic():
@@ -111,3 +123,63 @@ async def test_local_policy_without_a_council_asks_where_they_live_then_answers(
 async def test_yes_no():
     messages, _ = await run(ActionYesNo(), tracker("no", "deny", {"last_topic": "legal_aid"}))
     assert messages[-1]["buttons"]
+
+
+async def test_answers_ask_for_feedback_but_questions_do_not():
+    messages, _ = await run_raw(ActionAnswerTopic(), tracker("what is an SGO", "special_guardianship"))
+    assert signals(messages) == [{"ask_feedback": True}]
+    messages, _ = await run_raw(ActionAnswerTopic(), tracker("money?", "kinship_financial_support"))
+    assert signals(messages) == []
+
+
+@pytest.fixture
+def gateway_says(monkeypatch):
+    """Fix the clock and what the gateway would say about available advisers."""
+    from datetime import datetime, timezone
+
+    def fix(when, advisers):
+        monkeypatch.setattr(handoff_gate, "clock", lambda: when)
+
+        async def available():
+            return advisers
+
+        monkeypatch.setattr(handoff_gate, "advisers_available", available)
+
+    fix.thursday_afternoon = datetime(2026, 12, 3, 13, 30, tzinfo=timezone.utc)
+    fix.saturday = datetime(2026, 12, 5, 11, 0, tzinfo=timezone.utc)
+    return fix
+
+
+async def test_handoff_in_hours_with_an_adviser_asks_the_gateway_to_queue(gateway_says):
+    gateway_says(gateway_says.thursday_afternoon, 1)
+    messages, events = await run_raw(ActionHandoff(), tracker("can I talk to someone", "speak_to_adviser"))
+    assert signals(messages) == [{"handoff": "request"}]
+    assert "queue" in messages[0]["text"]
+
+
+async def test_handoff_out_of_hours_says_when_and_what_else(gateway_says):
+    gateway_says(gateway_says.saturday, 1)
+    messages, _ = await run_raw(ActionHandoff(), tracker("can I talk to someone", "speak_to_adviser"))
+    assert signals(messages) == []
+    text = messages[0]["text"]
+    assert "Monday 7 December, 1pm" in text and "0808 801 0366" in text and "email advice enquiry form" in text
+    assert messages[0]["buttons"]  # topics to keep going with the bot
+
+
+async def test_handoff_in_hours_with_nobody_free_does_not_queue(gateway_says):
+    gateway_says(gateway_says.thursday_afternoon, 0)
+    messages, _ = await run_raw(ActionHandoff(), tracker("adviser please", "speak_to_adviser"))
+    assert signals(messages) == [] and "no adviser is free" in messages[0]["text"]
+
+
+async def test_second_misunderstanding_runs_the_handoff_decision(gateway_says):
+    gateway_says(gateway_says.thursday_afternoon, 2)
+    messages, events = await run_raw(ActionClarify(), tracker("blah", "nlu_fallback", {"misunderstood_count": 1.0}))
+    assert "still not understanding" in messages[0]["text"]
+    assert signals(messages) == [{"handoff": "request"}]
+    assert SlotSet("misunderstood_count", 0.0) in events
+
+
+async def test_gateway_unreachable_means_nobody_is_available(monkeypatch):
+    monkeypatch.setenv("GATEWAY_URL", "http://127.0.0.1:9")  # nothing listens on the discard port
+    assert await handoff_gate.advisers_available() == 0

@@ -101,8 +101,7 @@ def test_clarify_offers_closest_topics_then_a_person_after_two_misses():
     assert payloads(first) == ["/section_20", "/legal_aid", "/speak_to_adviser"]
     assert first.slots["misunderstood_count"] == 1.0
     second = replies.clarify(C, ranking, {"misunderstood_count": 1.0})
-    assert C.say("clarify", "human") in second.texts
-    assert "0808 801 0366" in " ".join(second.texts)
+    assert second.texts == [C.say("clarify", "again")] and second.wants_person
     assert second.slots["misunderstood_count"] == 0.0
 
 
@@ -138,3 +137,20 @@ def test_button_payloads_are_valid_rasa_payloads():
     for p in payloads(reply):
         if "{" in p:
             json.loads(p[p.index("{"):])
+
+
+def test_person_queues_only_when_the_decision_says_so():
+    from datetime import datetime, timezone
+
+    from bot.handoff_decision import decide
+    from bot.service_hours import load_policy
+
+    policy = load_policy(env={})
+    thursday = datetime(2026, 12, 3, 13, 30, tzinfo=timezone.utc)
+    queued = replies.person(C, decide(policy, thursday, 1))
+    assert queued.handoff and queued.texts == [C.say("handoff", "queue")]
+    lead = replies.clarify(C, [], {"misunderstood_count": 1.0})
+    closed = replies.person(C, decide(policy, datetime(2026, 12, 5, 11, tzinfo=timezone.utc), 1), lead)
+    assert not closed.handoff and closed.texts[0] == C.say("clarify", "again")
+    assert "0808 801 0366" in closed.texts[1] and "/speak_to_adviser" not in payloads(closed)
+    assert closed.slots["misunderstood_count"] == 0.0 and closed.slots["pending_question"] is None

@@ -1,0 +1,302 @@
+"""The gateway app: `create_app(settings)` wires the store, Rasa, socket.io and the routes together.
+
+Run it with `python -m bot.gateway` (make run starts it beside Rasa and the action server).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Set
+
+import socketio
+from aiohttp import web
+from aiohttp_session import setup as setup_sessions
+from aiohttp_session.cookie_storage import EncryptedCookieStorage
+
+from actions.content_store import load_content
+from bot import settings as settings_mod
+from bot.gateway import console_views
+from bot.gateway.conversations import (
+    ADVISERS_ROOM,
+    CONSOLE_NS,
+    FAMILY_NS,
+    ConversationService,
+)
+from bot.gateway.limits import LoginThrottle
+from bot.gateway.rasa_client import RasaClient
+from bot.gateway.security import GATEWAY, hasher, security_headers
+from bot.gateway.store import Store, User
+from bot.handoff_decision import HandoffKind, decide, queue_closed_text
+from bot.service_hours import ServicePolicy, load_policy
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).parent / "static"
+VENDOR = settings_mod.ROOT / "node_modules" / "socket.io-client" / "dist"
+ADVISER_GRACE_SECONDS = 90  # an adviser whose console dropped stays available this long (a reload)
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Gateway:
+    """Everything one gateway process holds. Handlers reach it as request.app[GATEWAY]."""
+
+    def __init__(self, settings: settings_mod.Settings, *, rasa_token: str, internal_token: str,
+                 policy: ServicePolicy, clock: Callable[[], datetime] = utc_now,
+                 monotonic: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time,
+                 background: bool = True):
+        self.settings = settings
+        self.internal_token = internal_token
+        self.policy = policy
+        self.clock = clock
+        self.monotonic = monotonic
+        self.wall = wall
+        self.background = background
+        self.store = Store(settings.gateway_db_url)
+        self.store.seed_canned(clock())
+        self.rasa = RasaClient(settings.rasa_url, rasa_token)
+        self.sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins="*",
+                                        max_http_buffer_size=64 * 1024, logger=False, engineio_logger=False)
+        self.throttle = LoginThrottle()
+        self.adviser_sockets: Dict[str, Set[str]] = {}
+        self._offline_timers: Dict[str, asyncio.TimerHandle] = {}
+        self.conversations = ConversationService(
+            self.store, self.rasa, self.sio, clock, monotonic,
+            max_chars=settings.max_message_chars, rate=settings.rate_limit,
+            can_queue=lambda now, advisers: decide(policy, now, advisers).kind is HandoffKind.QUEUE,
+            queue_closed_text=lambda now, why: queue_closed_text(decide(policy, now, 0), load_content()),
+            display_name=self.display_name)
+
+    def display_name(self, username: Optional[str]) -> str:
+        account = self.store.user(username) if username else None
+        return account.display_name if account else (username or "")
+
+    def canned(self, account: User) -> List[Dict[str, Any]]:
+        return [dict(item, text=item["text"].replace("{adviser}", account.display_name))
+                for item in self.store.canned_responses()]
+
+    @staticmethod
+    def password_needs_rehash(password_hash: str) -> bool:
+        return hasher.check_needs_rehash(password_hash)
+
+    @staticmethod
+    def rehash(password: str) -> str:
+        return hasher.hash(password)
+
+    def advisers_available(self) -> int:
+        return len(self.store.available_advisers())
+
+    async def advisers_changed(self) -> None:
+        """An adviser became (un)available: if nobody is left, the families waiting are told."""
+        await self.conversations.sweep()
+        await self.conversations.queue_changed()
+
+    async def tick(self) -> None:
+        """One round of background work: answer messages kept while Rasa was down, check the queue."""
+        await self.conversations.retry_pending()
+        await self.conversations.sweep()
+
+    async def run_background(self, app: web.Application):
+        task = asyncio.ensure_future(self._loop()) if self.background else None
+        await self.rasa.start()
+        yield
+        if task:
+            task.cancel()
+        for timer in self._offline_timers.values():
+            timer.cancel()
+        await self.rasa.close()
+        self.store.close()
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(2)
+            try:
+                await self.tick()
+            except Exception:  # never let one bad round stop the loop
+                log.exception("background round failed")
+
+
+# -- family sockets (Rasa's socket.io channel protocol) ----------------------------------------
+def register_family_events(gateway: Gateway) -> None:
+    sio, service = gateway.sio, gateway.conversations
+
+    async def conversation_of(sid: str) -> Optional[str]:
+        session = await sio.get_session(sid, namespace=FAMILY_NS)
+        return session.get("conversation_id")
+
+    @sio.on("connect", namespace=FAMILY_NS)
+    async def connect(sid, environ, auth=None):
+        await sio.save_session(sid, {}, namespace=FAMILY_NS)
+
+    @sio.on("session_request", namespace=FAMILY_NS)
+    async def session_request(sid, data=None):
+        requested = data.get("session_id") if isinstance(data, dict) else None
+        conversation_id = service.open_session(requested, lambda: secrets.token_hex(16))
+        previous = await conversation_of(sid)
+        if previous and previous != conversation_id:
+            sio.leave_room(sid, previous, namespace=FAMILY_NS)
+        await sio.save_session(sid, {"conversation_id": conversation_id}, namespace=FAMILY_NS)
+        sio.enter_room(sid, conversation_id, namespace=FAMILY_NS)
+        await sio.emit("session_confirm", conversation_id, to=sid, namespace=FAMILY_NS)
+        state = service.family_state(conversation_id)
+        if state["state"] != "bot":
+            await sio.emit("handoff", state, to=sid, namespace=FAMILY_NS)
+
+    @sio.on("user_uttered", namespace=FAMILY_NS)
+    async def user_uttered(sid, data=None):
+        data = data if isinstance(data, dict) else {}
+        conversation_id = await conversation_of(sid)
+        if not conversation_id:  # a widget that skipped session_request
+            await session_request(sid, {"session_id": data.get("session_id")})
+            conversation_id = await conversation_of(sid)
+        await service.family_message(conversation_id, data.get("message"), data.get("client_id"))
+
+    @sio.on("history_request", namespace=FAMILY_NS)
+    async def history_request(sid, data=None):
+        conversation_id = await conversation_of(sid)
+        if conversation_id:
+            after = data.get("after_seq") if isinstance(data, dict) else 0
+            await sio.emit("history", await service.history(conversation_id, after), to=sid, namespace=FAMILY_NS)
+
+    @sio.on("user_typing", namespace=FAMILY_NS)
+    async def user_typing(sid, data=None):
+        conversation_id = await conversation_of(sid)
+        if conversation_id:
+            await service.family_typing(conversation_id, isinstance(data, dict) and data.get("typing"))
+
+    @sio.on("feedback", namespace=FAMILY_NS)
+    async def feedback(sid, data=None):
+        conversation_id = await conversation_of(sid)
+        if conversation_id and isinstance(data, dict):
+            await service.feedback(conversation_id, data.get("message_id"), data.get("helpful"))
+
+
+# -- adviser sockets -------------------------------------------------------------------------
+def register_console_events(gateway: Gateway) -> None:
+    from aiohttp_session import get_session
+
+    from bot.gateway.security import current_user
+
+    sio = gateway.sio
+
+    @sio.on("connect", namespace=CONSOLE_NS)
+    async def connect(sid, environ, auth=None):
+        request = environ.get("aiohttp.request")
+        if request is None:
+            return False
+        origin = request.headers.get("Origin")
+        if origin and origin.split("://", 1)[-1] != request.host:
+            return False  # another site's page may not open an adviser socket
+        user = await current_user(request, gateway.settings.session_idle_minutes * 60, gateway.wall())
+        if not user or not gateway.store.user(user):
+            return False
+        await sio.save_session(sid, {"user": user}, namespace=CONSOLE_NS)
+        sio.enter_room(sid, ADVISERS_ROOM, namespace=CONSOLE_NS)
+        gateway.adviser_sockets.setdefault(user, set()).add(sid)
+        timer = gateway._offline_timers.pop(user, None)
+        if timer:
+            timer.cancel()
+        return True
+
+    @sio.on("disconnect", namespace=CONSOLE_NS)
+    async def disconnect(sid):
+        session = await sio.get_session(sid, namespace=CONSOLE_NS)
+        user = session.get("user")
+        sockets = gateway.adviser_sockets.get(user, set())
+        sockets.discard(sid)
+        if user and not sockets:
+            loop = asyncio.get_running_loop()
+            gateway._offline_timers[user] = loop.call_later(
+                ADVISER_GRACE_SECONDS, lambda: asyncio.ensure_future(went_offline(user)))
+
+    async def went_offline(user: str) -> None:
+        gateway._offline_timers.pop(user, None)
+        if not gateway.adviser_sockets.get(user) and gateway.store.user(user):
+            gateway.store.set_available(user, False)
+            gateway.store.audit(user, "offline", gateway.clock())
+            await gateway.advisers_changed()
+
+    @sio.on("adviser_typing", namespace=CONSOLE_NS)
+    async def adviser_typing(sid, data=None):
+        session = await sio.get_session(sid, namespace=CONSOLE_NS)
+        if isinstance(data, dict) and isinstance(data.get("conversation_id"), str):
+            await gateway.conversations.adviser_typing(data["conversation_id"], session.get("user"),
+                                                       data.get("typing"))
+
+
+# -- HTTP ------------------------------------------------------------------------------------
+async def family_page(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "index.html")
+
+
+async def static_file(request: web.Request) -> web.StreamResponse:
+    name = request.match_info["name"]
+    path = STATIC / name
+    if "/" in name or name.startswith(".") or not path.is_file():
+        raise web.HTTPNotFound()
+    return web.FileResponse(path)
+
+
+async def widget_file(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / request.path.lstrip("/"))
+
+
+async def socketio_client(request: web.Request) -> web.StreamResponse:
+    path = VENDOR / "socket.io.min.js"
+    if not path.is_file():
+        raise web.HTTPServiceUnavailable(text="socket.io client missing: run `make setup`")
+    return web.FileResponse(path)
+
+
+@web.middleware
+async def engineio_answers(request: web.Request, handler):
+    """Engine.IO's handler returns None when a websocket ends abruptly; aiohttp wants a response."""
+    response = await handler(request)
+    return response if response is not None else web.Response(status=204)
+
+
+async def health(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def internal_availability(request: web.Request) -> web.Response:
+    """For the action server: how many advisers are available right now (needs the internal token)."""
+    gateway: Gateway = request.app[GATEWAY]
+    presented = request.headers.get("X-Internal-Token", "")
+    if not secrets.compare_digest(presented, gateway.internal_token):
+        return web.json_response({"error": "forbidden"}, status=403)
+    return web.json_response({"advisers_available": gateway.advisers_available()})
+
+
+def create_app(settings: Optional[settings_mod.Settings] = None, **overrides: Any) -> web.Application:
+    """The gateway as an aiohttp app. Tests pass a clock, a policy and `background=False`."""
+    settings = settings or settings_mod.load()
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    overrides.setdefault("rasa_token", settings_mod.rasa_token(settings))
+    overrides.setdefault("internal_token", settings_mod.internal_token(settings))
+    overrides.setdefault("policy", load_policy())
+    gateway = Gateway(settings, **overrides)
+    app = web.Application(middlewares=[security_headers], client_max_size=256 * 1024)
+    app[GATEWAY] = gateway
+    setup_sessions(app, EncryptedCookieStorage(
+        settings_mod.session_secret(settings), cookie_name="adviser_session", httponly=True,
+        secure=settings.cookie_secure, samesite="Strict", max_age=12 * 3600, path="/"))
+    app.middlewares.append(engineio_answers)  # innermost: after the session middleware
+    gateway.sio.attach(app, socketio_path="socket.io")
+    register_family_events(gateway)
+    register_console_events(gateway)
+    app.router.add_get("/", family_page)
+    app.router.add_get("/widget.js", widget_file)
+    app.router.add_get("/widget.css", widget_file)
+    app.router.add_get("/vendor/socket.io.min.js", socketio_client)
+    app.router.add_get("/static/{name}", static_file)
+    app.router.add_get("/health", health)
+    app.router.add_get("/internal/availability", internal_availability)
+    app.add_routes(console_views.routes)
+    app.cleanup_ctx.append(gateway.run_background)
+    return app

@@ -1,0 +1,222 @@
+"""The adviser console over HTTP: login, logout, the console page, and its JSON API."""
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from string import Template
+
+from aiohttp import web
+from aiohttp_session import get_session
+
+from bot.gateway.conversations import Refused
+from bot.gateway.security import (
+    GATEWAY,
+    check_password,
+    csrf_ok,
+    csrf_token,
+    json_body,
+    login_required,
+    start_adviser_session,
+)
+
+TEMPLATES = Path(__file__).parent / "templates"
+routes = web.RouteTableDef()
+
+
+def _page(name: str, **values: str) -> web.Response:
+    template = Template((TEMPLATES / name).read_text(encoding="utf-8"))
+    return web.Response(text=template.safe_substitute({k: html.escape(v) if k != "error" else v
+                                                       for k, v in values.items()}),
+                        content_type="text/html", charset="utf-8")
+
+
+def _refused(error: Refused) -> web.Response:
+    return web.json_response({"error": str(error)}, status=error.status)
+
+
+@routes.get("/console/login")
+async def login_page(request: web.Request) -> web.Response:
+    session = await get_session(request)
+    return _page("login.html", csrf=csrf_token(session), error="")
+
+
+@routes.post("/console/login")
+async def login(request: web.Request) -> web.Response:
+    gateway = request.app[GATEWAY]
+    session = await get_session(request)
+    form = await request.post()
+    username = str(form.get("username", "")).strip().lower()[:64]
+    password = str(form.get("password", ""))[:1024]
+    if not csrf_ok(session, form.get("csrf")):
+        return _page("login.html", csrf=csrf_token(session),
+                     error='<p class="error" role="alert">This page was out of date. Please try again.</p>')
+    keys = ("user:" + username, "ip:" + (request.remote or "?"))
+    now = gateway.monotonic()
+    wait = gateway.throttle.blocked_for(keys, now)
+    if wait:
+        gateway.store.audit(username or "?", "login_throttled", gateway.clock())
+        minutes = max(1, int(wait // 60) + 1)
+        return _page("login.html", csrf=csrf_token(session),
+                     error=f'<p class="error" role="alert">Too many failed attempts. Try again in {minutes} '
+                           f'minute{"s" if minutes != 1 else ""}.</p>')
+    account = gateway.store.user(username) if username else None
+    if not check_password(account.password_hash if account else None, password):
+        gateway.throttle.failed(keys, now)
+        gateway.store.audit(username or "?", "login_failed", gateway.clock())
+        return _page("login.html", csrf=csrf_token(session),
+                     error='<p class="error" role="alert">The username or password is not right.</p>')
+    gateway.throttle.succeeded(keys[0])
+    if gateway.password_needs_rehash(account.password_hash):
+        gateway.store.set_password_hash(account.username, gateway.rehash(password))
+    await start_adviser_session(request, account.username, gateway.wall())
+    gateway.store.audit(account.username, "login", gateway.clock())
+    raise web.HTTPFound("/console")
+
+
+@routes.post("/console/logout")
+async def logout(request: web.Request) -> web.Response:
+    gateway = request.app[GATEWAY]
+    session = await get_session(request)
+    form = await request.post()
+    user = session.get("user")
+    if user and csrf_ok(session, form.get("csrf")):
+        gateway.store.audit(user, "logout", gateway.clock())
+        gateway.store.set_available(user, False)
+        session.invalidate()
+        await gateway.advisers_changed()
+    raise web.HTTPFound("/console/login")
+
+
+@routes.get("/console")
+@login_required(api=False)
+async def console_page(request: web.Request) -> web.Response:
+    session = await get_session(request)
+    account = request["user"]
+    return _page("console.html", csrf=csrf_token(session), adviser=account.display_name, role=account.role)
+
+
+@routes.get("/console/api/state")
+@login_required()
+async def state(request: web.Request) -> web.Response:
+    gateway = request.app[GATEWAY]
+    account = request["user"]
+    service = gateway.conversations
+    return web.json_response({
+        "adviser": {"username": account.username, "name": account.display_name, "role": account.role},
+        "available": account.available,
+        "queue": [service.queue_item(c) for c in gateway.store.waiting()],
+        "canned": gateway.canned(account),
+    })
+
+
+@routes.post("/console/api/availability")
+@login_required()
+async def availability(request: web.Request) -> web.Response:
+    gateway = request.app[GATEWAY]
+    body = await json_body(request)
+    available = body.get("available")
+    if not isinstance(available, bool):
+        return web.json_response({"error": "available must be true or false."}, status=400)
+    gateway.store.set_available(request["user"].username, available)
+    gateway.store.audit(request["user"].username, "available" if available else "unavailable", gateway.clock())
+    await gateway.advisers_changed()
+    return web.json_response({"available": available})
+
+
+@routes.get("/console/api/conversations/{id}")
+@login_required()
+async def conversation(request: web.Request) -> web.Response:
+    gateway = request.app[GATEWAY]
+    try:
+        transcript = gateway.conversations.transcript(request.match_info["id"])
+    except Refused as error:
+        return _refused(error)
+    gateway.store.audit(request["user"].username, "viewed", gateway.clock(), request.match_info["id"])
+    return web.json_response(transcript)
+
+
+async def _act(request: web.Request, action) -> web.Response:
+    try:
+        result = await action(request.app[GATEWAY].conversations, request.match_info["id"],
+                              request["user"].username)
+    except Refused as error:
+        return _refused(error)
+    return web.json_response(result or {"ok": True})
+
+
+@routes.post("/console/api/conversations/{id}/takeover")
+@login_required()
+async def takeover(request: web.Request) -> web.Response:
+    return await _act(request, lambda service, cid, user: service.take_over(cid, user))
+
+
+@routes.post("/console/api/conversations/{id}/messages")
+@login_required()
+async def adviser_message(request: web.Request) -> web.Response:
+    body = await json_body(request)
+
+    async def send(service, cid, user):
+        message = await service.adviser_message(cid, user, body.get("text"))
+        return {"message": message.public()}
+
+    return await _act(request, send)
+
+
+@routes.post("/console/api/conversations/{id}/resume")
+@login_required()
+async def resume(request: web.Request) -> web.Response:
+    return await _act(request, lambda service, cid, user: service.hand_back(cid, user))
+
+
+@routes.post("/console/api/conversations/{id}/end")
+@login_required()
+async def end(request: web.Request) -> web.Response:
+    body = await json_body(request)
+    return await _act(request, lambda service, cid, user: service.hand_back(cid, user, body.get("text") or ""))
+
+
+def _canned_fields(body) -> tuple:
+    title = str(body.get("title") or "").strip()[:80]
+    text = str(body.get("text") or "").strip()[:4000]
+    if not title or not text:
+        raise Refused("A canned response needs a title and a text.")
+    return title, text
+
+
+@routes.post("/console/api/canned")
+@login_required(role="staff")
+async def add_canned(request: web.Request) -> web.Response:
+    gateway = request.app[GATEWAY]
+    try:
+        title, text = _canned_fields(await json_body(request))
+    except Refused as error:
+        return _refused(error)
+    canned_id = gateway.store.save_canned(None, title, text, request["user"].username, gateway.clock())
+    gateway.store.audit(request["user"].username, "canned_added", gateway.clock(), detail=title)
+    return web.json_response({"id": canned_id, "title": title, "text": text})
+
+
+@routes.put("/console/api/canned/{canned_id:\\d+}")
+@login_required(role="staff")
+async def edit_canned(request: web.Request) -> web.Response:
+    gateway = request.app[GATEWAY]
+    try:
+        title, text = _canned_fields(await json_body(request))
+    except Refused as error:
+        return _refused(error)
+    canned_id = int(request.match_info["canned_id"])
+    if not gateway.store.save_canned(canned_id, title, text, request["user"].username, gateway.clock()):
+        return web.json_response({"error": "There is no such canned response."}, status=404)
+    gateway.store.audit(request["user"].username, "canned_edited", gateway.clock(), detail=title)
+    return web.json_response({"id": canned_id, "title": title, "text": text})
+
+
+@routes.delete("/console/api/canned/{canned_id:\\d+}")
+@login_required(role="staff")
+async def delete_canned(request: web.Request) -> web.Response:
+    gateway = request.app[GATEWAY]
+    if not gateway.store.delete_canned(int(request.match_info["canned_id"])):
+        return web.json_response({"error": "There is no such canned response."}, status=404)
+    gateway.store.audit(request["user"].username, "canned_deleted", gateway.clock(),
+                        detail=request.match_info["canned_id"])
+    return web.json_response({"ok": True})

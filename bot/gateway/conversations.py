@@ -1,0 +1,433 @@
+"""What happens to a conversation: family messages to Rasa and back, the adviser queue, takeover,
+hand back and end. Transport-free: it talks to the outside through the store, the Rasa client and
+an emitter (socket.io in the app, a recorder in tests)."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Protocol
+
+from bot.gateway.limits import RateLimiter
+from bot.gateway.rasa_client import RasaClient, RasaUnavailable
+from bot.gateway.store import Conversation, Message, Store, iso
+from bot.safety.crisis import is_crisis
+
+log = logging.getLogger(__name__)
+
+FAMILY_NS = "/"
+CONSOLE_NS = "/console"
+ADVISERS_ROOM = "advisers"
+SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
+ADVICE_LINE = "0808 801 0366"
+
+
+class Emitter(Protocol):
+    async def emit(self, event: str, data: Any = None, room: Optional[str] = None,
+                   namespace: Optional[str] = None) -> None: ...
+
+
+class Refused(Exception):
+    """A request the gateway turns down, with a sentence to show."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Texts:
+    """Words the gateway itself says (the bot's own words come from Rasa)."""
+
+    empty: str = "It looks like that message was empty. Type your question and press Send."
+    too_long: str = ("That message is longer than I can take in one go ({limit} characters). "
+                     "Could you send it in shorter parts?")
+    too_fast: str = "You're sending messages faster than I can read them. Please wait a few seconds and try again."
+    rasa_down: str = ("I'm sorry, I'm having a technical problem and can't answer just now. I've kept your "
+                      "message and will answer it as soon as I'm back. If you need help now, call our free "
+                      f"advice line on {ADVICE_LINE} (Monday to Friday 9.30am to 3pm). If a child is in "
+                      "danger, call 999.")
+    queued: str = "You're number {position} in the queue for an adviser."
+    taken_over: str = "You're now talking to {adviser}, an adviser from our team."
+    handed_back: str = ("{adviser} has handed you back to the assistant. You can keep asking questions here, "
+                        "or call our advice line on " + ADVICE_LINE + " (Monday to Friday 9.30am to 3pm).")
+    ended: str = "The adviser has ended the chat. You can keep asking the assistant questions here."
+    emergency_waiting: str = "An adviser has been told this is urgent."
+
+
+def clean_text(raw: Any) -> str:
+    """The text of a family message: a string, without control or invisible characters, trimmed."""
+    if not isinstance(raw, str):
+        return ""
+    kept = []
+    for char in unicodedata.normalize("NFC", raw):
+        category = unicodedata.category(char)
+        if char in "\n\t":
+            kept.append(char)
+        elif category in ("Cc", "Cf", "Cs", "Co", "Cn"):
+            continue  # controls, zero-width and bidi overrides, surrogates, private use, unassigned
+        else:
+            kept.append(char)
+    return "".join(kept).strip()
+
+
+def valid_session_id(value: Any) -> bool:
+    return isinstance(value, str) and bool(SESSION_ID.match(value))
+
+
+def buttons_from(answer: Dict[str, Any]) -> List[Dict[str, str]]:
+    return [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
+            for b in answer.get("buttons") or [] if isinstance(b, dict)]
+
+
+def bot_uttered(message: Message) -> Dict[str, Any]:
+    """Rasa's socket.io `bot_uttered` shape, with our message object in metadata."""
+    data: Dict[str, Any] = {"text": message.text, "metadata": {"message": message.public()}}
+    if message.buttons:
+        data["quick_replies"] = [{"content_type": "text", "title": b["title"], "payload": b["payload"]}
+                                 for b in message.buttons]
+    return data
+
+
+class ConversationService:
+    def __init__(self, store: Store, rasa: RasaClient, emitter: Emitter, clock: Callable[[], datetime],
+                 monotonic: Callable[[], float], *, max_chars: int = 2000, rate: tuple = (8, 20),
+                 can_queue: Callable[[datetime, int], bool] = lambda now, advisers: advisers > 0,
+                 queue_closed_text: Callable[[datetime, str], str] = lambda now, why: "",
+                 display_name: Callable[[str], str] = lambda username: username,
+                 texts: Texts = Texts()):
+        self.store = store
+        self.rasa = rasa
+        self.emitter = emitter
+        self.clock = clock
+        self.monotonic = monotonic
+        self.max_chars = max_chars
+        self.limiter = RateLimiter(*rate)
+        self.can_queue = can_queue
+        self.queue_closed_text = queue_closed_text
+        self.display_name = display_name
+        self.texts = texts
+        self._locks: Dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._told_down: set = set()
+
+    # -- emitting ------------------------------------------------------------------------------
+    async def _to_family(self, conversation_id: str, event: str, data: Any) -> None:
+        await self.emitter.emit(event, data, room=conversation_id, namespace=FAMILY_NS)
+
+    async def _to_advisers(self, event: str, data: Any) -> None:
+        await self.emitter.emit(event, data, room=ADVISERS_ROOM, namespace=CONSOLE_NS)
+
+    async def say(self, conversation_id: str, sender: str, text: str, **extra: Any) -> Message:
+        """Store a message from the bot, an adviser or the gateway and show it to the family."""
+        message = self.store.add_message(conversation_id, sender, text, self.clock(), **extra)
+        await self._to_family(conversation_id, "bot_uttered", bot_uttered(message))
+        conversation = self.store.conversation(conversation_id)
+        if conversation and conversation.state in ("queued", "live"):
+            await self._to_advisers("message", {"conversation_id": conversation_id, "message": message.public()})
+        return message
+
+    async def tell(self, conversation_id: str, text: str) -> None:
+        """A passing notice to the family (not stored): refusals of bad input."""
+        await self._to_family(conversation_id, "bot_uttered",
+                              {"text": text, "metadata": {"message": {"id": None, "sender": "system", "text": text,
+                                                                      "urgent": False, "ask_feedback": False}}})
+
+    # -- family side --------------------------------------------------------------------------
+    def open_session(self, requested: Any, new_id: Callable[[], str]) -> str:
+        session_id = requested if valid_session_id(requested) else new_id()
+        self.store.ensure_conversation(session_id, self.clock())
+        return session_id
+
+    async def family_message(self, conversation_id: str, raw_text: Any, client_id: Any = None) -> None:
+        text = clean_text(raw_text)
+        client_id = client_id if isinstance(client_id, str) and 0 < len(client_id) <= 64 else None
+        if client_id:
+            earlier = self.store.message_by_client_id(conversation_id, client_id)
+            if earlier:  # a resend after a dropped connection: acknowledge, do nothing twice
+                await self._to_family(conversation_id, "user_echo",
+                                      {"message": earlier.public(), "client_id": client_id})
+                return
+        if not text:
+            await self.tell(conversation_id, self.texts.empty)
+            return
+        if len(text) > self.max_chars:
+            await self.tell(conversation_id, self.texts.too_long.format(limit=self.max_chars))
+            return
+        if not self.limiter.allow(conversation_id, self.monotonic()):
+            await self.tell(conversation_id, self.texts.too_fast)
+            return
+        conversation = self.store.ensure_conversation(conversation_id, self.clock())
+        urgent = conversation.state in ("queued", "live") and is_crisis(text)
+        message = self.store.add_message(conversation_id, "family", text, self.clock(), client_id=client_id,
+                                         pending=True, urgent=urgent)
+        await self._to_family(conversation_id, "user_echo", {"message": message.public(), "client_id": client_id})
+        if conversation.state in ("queued", "live"):
+            await self._to_advisers("message", {"conversation_id": conversation_id, "message": message.public()})
+            if urgent:
+                await self._emergency_while_waiting(conversation)
+        await self.deliver_pending(conversation_id)
+
+    async def _emergency_while_waiting(self, conversation: Conversation) -> None:
+        """Rasa is paused, so the gateway gives the emergency numbers itself and alerts advisers."""
+        from actions.content_store import load_content  # the same words the bot uses
+        from actions.replies import emergency
+
+        for bubble in emergency(load_content(), None).bubbles[:-1]:
+            await self.say(conversation.id, "system", bubble.text, urgent=True)
+        if conversation.state == "queued":
+            await self.say(conversation.id, "system", self.texts.emergency_waiting, urgent=True)
+        self.store.update_conversation(conversation.id, self.clock(), urgent=True)
+        await self._to_advisers("alert", {"conversation_id": conversation.id, "reason": "emergency"})
+        await self.queue_changed()
+
+    async def deliver_pending(self, conversation_id: str) -> bool:
+        """Send the family's not-yet-delivered messages to Rasa, oldest first. False if Rasa is down."""
+        async with self._locks[conversation_id]:
+            for message in self.store.messages_after(conversation_id):
+                if not (message.pending and message.sender == "family"):
+                    continue
+                conversation = self.store.conversation(conversation_id)
+                paused = conversation.state in ("queued", "live")
+                text = message.text.lstrip("/") if paused else message.text  # no intent payloads while paused
+                if not paused:
+                    await self._to_family(conversation_id, "bot_typing", {"typing": True})
+                try:
+                    answers = await self.rasa.send(conversation_id, text,
+                                                   {"client_message_id": message.id, "channel": "webchat"})
+                except RasaUnavailable as error:
+                    log.warning("Rasa unavailable for %s: %s", conversation_id, error)
+                    if conversation_id not in self._told_down and not paused:
+                        self._told_down.add(conversation_id)
+                        await self.say(conversation_id, "system", self.texts.rasa_down)
+                    await self._to_family(conversation_id, "bot_typing", {"typing": False})
+                    return False
+                self._told_down.discard(conversation_id)
+                self.store.mark_delivered(message.id)
+                if not paused:
+                    await self._show_answers(conversation_id, answers)
+                    await self._to_family(conversation_id, "bot_typing", {"typing": False})
+        return True
+
+    async def _show_answers(self, conversation_id: str, answers: List[Dict[str, Any]]) -> None:
+        """Rasa's answers to the family. Custom payloads are signals from our actions, not for display:
+        {"ask_feedback": true} marks the answer before it; {"handoff": "request"} queues the family."""
+        shown: List[List[Any]] = []  # [text, buttons, ask_feedback]
+        handoff = False
+        for answer in answers:
+            custom = answer.get("custom") if isinstance(answer.get("custom"), dict) else {}
+            handoff = handoff or bool(custom.get("handoff"))
+            if custom.get("ask_feedback") and shown:
+                shown[-1][2] = True
+            if answer.get("text"):
+                shown.append([str(answer["text"]), buttons_from(answer), False])
+        for text, buttons, ask_feedback in shown:
+            await self.say(conversation_id, "bot", text, buttons=buttons, ask_feedback=ask_feedback)
+        if handoff:
+            await self.request_adviser(conversation_id)
+
+    async def retry_pending(self) -> None:
+        """Called every few seconds: answers messages that arrived while Rasa was down."""
+        for conversation_id in sorted({m.conversation_id for m in self.store.pending_messages()}):
+            if not await self.deliver_pending(conversation_id):
+                return  # still down; try again next time
+
+    async def history(self, conversation_id: str, after_seq: Any) -> Dict[str, Any]:
+        after = after_seq if isinstance(after_seq, int) and after_seq >= 0 else 0
+        return {"messages": [m.public() for m in self.store.messages_after(conversation_id, after)],
+                "state": self.family_state(conversation_id)}
+
+    async def feedback(self, conversation_id: str, message_id: Any, helpful: Any) -> bool:
+        message = self.store.message(message_id) if isinstance(message_id, str) else None
+        if not message or message.conversation_id != conversation_id or not isinstance(helpful, bool):
+            return False
+        self.store.record_feedback(message.id, conversation_id, helpful, self.clock())
+        return True
+
+    async def family_typing(self, conversation_id: str, typing: Any) -> None:
+        conversation = self.store.conversation(conversation_id)
+        if conversation and conversation.state in ("queued", "live"):
+            await self._to_advisers("family_typing", {"conversation_id": conversation_id, "typing": bool(typing)})
+
+    # -- queue -------------------------------------------------------------------------------
+    def family_state(self, conversation_id: str) -> Dict[str, Any]:
+        conversation = self.store.conversation(conversation_id)
+        if not conversation:
+            return {"state": "bot"}
+        state: Dict[str, Any] = {"state": conversation.state}
+        if conversation.state == "queued":
+            state["position"] = self.position(conversation_id)
+        if conversation.state == "live" and conversation.adviser:
+            state["adviser"] = self.display_name(conversation.adviser)
+        return state
+
+    def position(self, conversation_id: str) -> int:
+        queued = [c.id for c in self.store.waiting() if c.state == "queued"]
+        return queued.index(conversation_id) + 1 if conversation_id in queued else 0
+
+    async def request_adviser(self, conversation_id: str) -> None:
+        """The handoff action said a person is available: queue the family and pause Rasa."""
+        now = self.clock()
+        if not self.can_queue(now, len(self.store.available_advisers())):
+            await self.say(conversation_id, "system", self.queue_closed_text(now, "no_adviser"))
+            return
+        try:
+            slots = await self.rasa.slots(conversation_id)
+        except RasaUnavailable:
+            slots = {}
+        if not self.store.enqueue(conversation_id, now, topic=_slot(slots, "last_topic"),
+                                  council=_slot(slots, "council"), stage=_slot(slots, "proceedings_stage")):
+            return  # already queued or live
+        try:
+            await self.rasa.pause(conversation_id)
+        except RasaUnavailable:
+            log.warning("could not pause Rasa for %s; messages will still reach the adviser", conversation_id)
+        self.store.audit("family", "queued", now, conversation_id)
+        await self.say(conversation_id, "system", self.texts.queued.format(position=self.position(conversation_id)))
+        await self.queue_changed()
+
+    async def queue_changed(self) -> None:
+        """Tell advisers the new queue and every waiting family its place."""
+        waiting = self.store.waiting()
+        await self._to_advisers("queue", {"queue": [self.queue_item(c) for c in waiting]})
+        for conversation in waiting:
+            await self._to_family(conversation.id, "handoff", self.family_state(conversation.id))
+
+    def queue_item(self, conversation: Conversation) -> Dict[str, Any]:
+        now = self.clock()
+        waiting = int((now - conversation.queued_at).total_seconds()) if conversation.queued_at else 0
+        return {"id": conversation.id, "label": "Chat " + conversation.id[:4].upper(), "state": conversation.state,
+                "queued_at": iso(conversation.queued_at), "waiting_seconds": max(0, waiting),
+                "urgent": conversation.urgent, "topic": conversation.topic, "council": conversation.council,
+                "stage": conversation.stage,
+                "adviser": self.display_name(conversation.adviser) if conversation.adviser else None,
+                "summary": summary(conversation)}
+
+    async def close_queue(self, reason: str) -> int:
+        """Webchat closed or the last adviser left: nobody waits silently. Returns how many were told."""
+        now = self.clock()
+        told = 0
+        for conversation in self.store.waiting():
+            if conversation.state != "queued":
+                continue
+            self.store.back_to_bot(conversation.id, now)
+            try:
+                await self.rasa.resume(conversation.id)
+            except RasaUnavailable:
+                log.warning("could not resume Rasa for %s", conversation.id)
+            await self.say(conversation.id, "system", self.queue_closed_text(now, reason))
+            await self._to_family(conversation.id, "handoff", {"state": "bot"})
+            self.store.audit("system", "queue_closed", now, conversation.id, reason)
+            told += 1
+        if told:
+            await self.queue_changed()
+        return told
+
+    async def sweep(self) -> int:
+        """Called every few seconds: if webchat has closed or no adviser is available, tell the queue."""
+        now = self.clock()
+        if not any(c.state == "queued" for c in self.store.waiting()):
+            return 0
+        advisers = len(self.store.available_advisers())
+        if self.can_queue(now, advisers):
+            return 0
+        return await self.close_queue("no_adviser" if advisers == 0 else "closed")
+
+    # -- adviser side -------------------------------------------------------------------------
+    def _live_with(self, conversation_id: str, adviser: str) -> Conversation:
+        conversation = self.store.conversation(conversation_id)
+        if not conversation:
+            raise Refused("There is no such conversation.", 404)
+        if conversation.state != "live" or conversation.adviser != adviser:
+            raise Refused("You are not in this chat. Take it over from the queue first.", 409)
+        return conversation
+
+    async def take_over(self, conversation_id: str, adviser: str) -> None:
+        conversation = self.store.conversation(conversation_id)
+        if not conversation:
+            raise Refused("There is no such conversation.", 404)
+        if conversation.state == "live" and conversation.adviser != adviser:
+            raise Refused(f"{self.display_name(conversation.adviser)} already has this chat.", 409)
+        if conversation.state not in ("queued", "live"):
+            raise Refused("This family is not waiting for an adviser any more.", 409)
+        if not self.store.take_over(conversation_id, adviser, self.clock()):
+            raise Refused("Another adviser took this chat a moment ago.", 409)
+        if conversation.state == "queued":
+            self.store.audit(adviser, "takeover", self.clock(), conversation_id)
+            await self.say(conversation_id, "system", self.texts.taken_over.format(adviser=self.display_name(adviser)))
+            await self._to_advisers("conversation_state", {"conversation_id": conversation_id, "state": "live",
+                                                           "adviser": self.display_name(adviser)})
+        await self.queue_changed()
+
+    async def adviser_message(self, conversation_id: str, adviser: str, raw_text: Any) -> Message:
+        self._live_with(conversation_id, adviser)
+        text = clean_text(raw_text)
+        if not text:
+            raise Refused("The message is empty.")
+        if len(text) > 4 * self.max_chars:
+            raise Refused(f"The message is too long (over {4 * self.max_chars} characters).")
+        message = await self.say(conversation_id, "adviser", text, adviser=self.display_name(adviser))
+        await self._to_family(conversation_id, "bot_typing", {"typing": False})
+        try:
+            await self.rasa.adviser_said(conversation_id, text, adviser, message.at.timestamp())
+        except RasaUnavailable as error:
+            log.warning("adviser message kept in the gateway store only (%s)", error)
+        return message
+
+    async def adviser_typing(self, conversation_id: str, adviser: str, typing: Any) -> None:
+        conversation = self.store.conversation(conversation_id)
+        if conversation and conversation.state == "live" and conversation.adviser == adviser:
+            await self._to_family(conversation_id, "bot_typing", {"typing": bool(typing)})
+
+    async def hand_back(self, conversation_id: str, adviser: str, closing: Any = None) -> None:
+        """`resume` (closing is None) or end the chat (with an optional closing message)."""
+        self._live_with(conversation_id, adviser)
+        ending = closing is not None
+        if ending and clean_text(closing):
+            await self.adviser_message(conversation_id, adviser, closing)
+        self.store.back_to_bot(conversation_id, self.clock())
+        try:
+            await self.rasa.resume(conversation_id)
+        except RasaUnavailable as error:
+            log.warning("could not resume Rasa for %s: %s", conversation_id, error)
+        text = self.texts.ended if ending else self.texts.handed_back.format(adviser=self.display_name(adviser))
+        await self.say(conversation_id, "system", text)
+        await self._to_family(conversation_id, "handoff", {"state": "ended" if ending else "bot"})
+        self.store.audit(adviser, "end" if ending else "resume", self.clock(), conversation_id)
+        await self._to_advisers("conversation_state", {"conversation_id": conversation_id,
+                                                       "state": "ended" if ending else "bot", "adviser": None})
+        await self.queue_changed()
+
+    def transcript(self, conversation_id: str) -> Dict[str, Any]:
+        conversation = self.store.conversation(conversation_id)
+        if not conversation:
+            raise Refused("There is no such conversation.", 404)
+        return {"item": self.queue_item(conversation), "summary": summary(conversation),
+                "messages": [m.public() for m in self.store.messages_after(conversation_id)]}
+
+
+def _slot(slots: Dict[str, Any], name: str) -> Optional[str]:
+    value = slots.get(name)
+    return str(value)[:120] if value not in (None, "") else None
+
+
+STAGE_WORDS = {"sw_visits": "social workers visiting", "cp_conference": "child protection conference",
+               "pre_proceedings": "letter before proceedings", "court": "court papers or hearing",
+               "child_removed": "child removed", "not_sure": "stage not sure"}
+
+
+def summary(conversation: Conversation) -> str:
+    """One line for the adviser: what the family asked about, where, and how far things have gone."""
+    parts = []
+    if conversation.urgent:
+        parts.append("URGENT: safety net triggered")
+    if conversation.topic:
+        parts.append("Asked about " + conversation.topic.replace("_", " "))
+    if conversation.council:
+        parts.append(conversation.council)
+    if conversation.stage:
+        parts.append(STAGE_WORDS.get(conversation.stage, conversation.stage.replace("_", " ")))
+    return "; ".join(parts) if parts else "No topic yet"

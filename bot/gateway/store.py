@@ -1,0 +1,364 @@
+"""The gateway store: conversations and their transcripts, advisers, canned responses, feedback, audit.
+
+SQLAlchemy Core behind a URL (GATEWAY_DB_URL): a SQLite file under var/ by default, PostgreSQL in
+production. Queries are short and indexed; on SQLite they take well under a millisecond, so handlers
+call them directly.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Dict, List, Optional
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+conversations = sa.Table(
+    "conversations", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("state", sa.String(10), nullable=False, default="bot"),  # bot | queued | live
+    sa.Column("adviser", sa.String(64)),
+    sa.Column("queued_at", sa.DateTime(timezone=True)),
+    sa.Column("urgent", sa.Boolean, nullable=False, default=False),
+    sa.Column("topic", sa.String(64)),
+    sa.Column("council", sa.String(128)),
+    sa.Column("stage", sa.String(64)),
+    sa.Column("next_seq", sa.Integer, nullable=False, default=1),
+)
+
+messages = sa.Table(
+    "messages", metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("conversation_id", sa.String(64), sa.ForeignKey("conversations.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("sender", sa.String(10), nullable=False),  # family | bot | adviser | system
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("buttons", sa.Text),  # JSON list of {title, payload}
+    sa.Column("adviser", sa.String(64)),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("urgent", sa.Boolean, nullable=False, default=False),
+    sa.Column("ask_feedback", sa.Boolean, nullable=False, default=False),
+    sa.Column("client_id", sa.String(64)),
+    sa.Column("pending", sa.Boolean, nullable=False, default=False),  # family text Rasa has not had yet
+    sa.UniqueConstraint("conversation_id", "seq"),
+    sa.UniqueConstraint("conversation_id", "client_id"),
+)
+
+users = sa.Table(
+    "users", metadata,
+    sa.Column("username", sa.String(64), primary_key=True),
+    sa.Column("display_name", sa.String(64), nullable=False),
+    sa.Column("role", sa.String(10), nullable=False),  # adviser | staff
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("available", sa.Boolean, nullable=False, default=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+canned = sa.Table(
+    "canned_responses", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("title", sa.String(80), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("updated_by", sa.String(64)),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+feedback = sa.Table(
+    "feedback", metadata,
+    sa.Column("message_id", sa.String(40), primary_key=True),
+    sa.Column("conversation_id", sa.String(64), nullable=False),
+    sa.Column("helpful", sa.Boolean, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+)
+
+audit = sa.Table(
+    "audit", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(40), nullable=False),
+    sa.Column("conversation_id", sa.String(64)),
+    sa.Column("detail", sa.Text),
+)
+
+sa.Index("messages_by_conversation", messages.c.conversation_id, messages.c.seq)
+sa.Index("conversations_by_state", conversations.c.state)
+
+DEFAULT_CANNED = [
+    ("Hello", "Hello, my name is {adviser} and I'm an adviser. I've read what you told the assistant. "
+              "How can I help?"),
+    ("Still there?", "Are you still there? Take your time; I'll wait a few more minutes."),
+    ("Advice line", "If it's easier to talk, you can call our free advice line on 0808 801 0366 "
+                    "(Monday to Friday 9.30am to 3pm, not bank holidays)."),
+    ("Emergency", "If a child is in danger right now, please call 999. The NSPCC helpline for adults "
+                  "worried about a child is 0808 800 5000."),
+]
+
+
+def utc(value: Optional[datetime]) -> Optional[datetime]:
+    """SQLite hands back naive datetimes: they are UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+def iso(value: Optional[datetime]) -> Optional[str]:
+    value = utc(value)
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+@dataclass
+class Message:
+    id: str
+    conversation_id: str
+    seq: int
+    sender: str
+    text: str
+    at: datetime
+    buttons: List[Dict[str, str]] = field(default_factory=list)
+    adviser: Optional[str] = None
+    urgent: bool = False
+    ask_feedback: bool = False
+    client_id: Optional[str] = None
+    pending: bool = False
+
+    def public(self) -> Dict[str, Any]:
+        """The message object of docs/gateway-protocol.md."""
+        return {"id": self.id, "seq": self.seq, "sender": self.sender, "text": self.text,
+                "buttons": self.buttons, "adviser": self.adviser, "at": iso(self.at),
+                "urgent": self.urgent, "ask_feedback": self.ask_feedback}
+
+
+@dataclass
+class Conversation:
+    id: str
+    state: str
+    created_at: datetime
+    adviser: Optional[str] = None
+    queued_at: Optional[datetime] = None
+    urgent: bool = False
+    topic: Optional[str] = None
+    council: Optional[str] = None
+    stage: Optional[str] = None
+
+
+@dataclass
+class User:
+    username: str
+    display_name: str
+    role: str
+    password_hash: str
+    available: bool
+
+
+def _message(row) -> Message:
+    return Message(id=row.id, conversation_id=row.conversation_id, seq=row.seq, sender=row.sender,
+                   text=row.text, at=utc(row.at), buttons=json.loads(row.buttons or "[]"),
+                   adviser=row.adviser, urgent=row.urgent, ask_feedback=row.ask_feedback,
+                   client_id=row.client_id, pending=row.pending)
+
+
+def _conversation(row) -> Conversation:
+    return Conversation(id=row.id, state=row.state, created_at=utc(row.created_at), adviser=row.adviser,
+                        queued_at=utc(row.queued_at), urgent=row.urgent, topic=row.topic,
+                        council=row.council, stage=row.stage)
+
+
+class Store:
+    def __init__(self, url: str):
+        kwargs: Dict[str, Any] = {"future": True}
+        if url.startswith("sqlite"):
+            kwargs["connect_args"] = {"check_same_thread": False}
+        self.engine = sa.create_engine(url, **kwargs)
+        if url.startswith("sqlite"):
+            @sa.event.listens_for(self.engine, "connect")
+            def _sqlite_pragmas(dbapi_connection, _record):
+                cursor = dbapi_connection.cursor()
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA foreign_keys=ON")
+                cursor.close()
+        metadata.create_all(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # conversations -------------------------------------------------------------------------
+    def conversation(self, conversation_id: str) -> Optional[Conversation]:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(conversations).where(conversations.c.id == conversation_id)).first()
+        return _conversation(row) if row else None
+
+    def ensure_conversation(self, conversation_id: str, now: datetime) -> Conversation:
+        existing = self.conversation(conversation_id)
+        if existing:
+            return existing
+        with self.engine.begin() as conn:
+            conn.execute(conversations.insert().values(id=conversation_id, created_at=now, updated_at=now,
+                                                       state="bot", urgent=False, next_seq=1))
+        return self.conversation(conversation_id)
+
+    def update_conversation(self, conversation_id: str, now: datetime, **values: Any) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(conversations.update().where(conversations.c.id == conversation_id)
+                         .values(updated_at=now, **values))
+
+    def enqueue(self, conversation_id: str, now: datetime, **slots: Any) -> bool:
+        """bot -> queued. False if the conversation is already queued or live."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                conversations.update()
+                .where(conversations.c.id == conversation_id, conversations.c.state == "bot")
+                .values(state="queued", queued_at=now, updated_at=now, adviser=None, **slots))
+        return result.rowcount == 1
+
+    def take_over(self, conversation_id: str, adviser: str, now: datetime) -> bool:
+        """queued -> live with this adviser; one adviser per chat, decided by the database."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                conversations.update()
+                .where(conversations.c.id == conversation_id,
+                       sa.or_(conversations.c.state == "queued",
+                              sa.and_(conversations.c.state == "live", conversations.c.adviser == adviser)))
+                .values(state="live", adviser=adviser, updated_at=now))
+        return result.rowcount == 1
+
+    def back_to_bot(self, conversation_id: str, now: datetime) -> None:
+        self.update_conversation(conversation_id, now, state="bot", adviser=None, queued_at=None, urgent=False)
+
+    def waiting(self) -> List[Conversation]:
+        """Queued and live conversations: urgent first, then longest waiting."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(conversations).where(conversations.c.state.in_(("queued", "live")))
+                .order_by(conversations.c.urgent.desc(), conversations.c.queued_at.asc())).all()
+        return [_conversation(row) for row in rows]
+
+    # messages ------------------------------------------------------------------------------
+    def add_message(self, conversation_id: str, sender: str, text: str, now: datetime, *,
+                    buttons: Optional[List[Dict[str, str]]] = None, adviser: Optional[str] = None,
+                    urgent: bool = False, ask_feedback: bool = False, client_id: Optional[str] = None,
+                    pending: bool = False) -> Message:
+        message_id = "m_" + secrets.token_hex(12)
+        with self.engine.begin() as conn:
+            seq = conn.execute(sa.select(conversations.c.next_seq)
+                               .where(conversations.c.id == conversation_id).with_for_update()).scalar_one()
+            conn.execute(conversations.update().where(conversations.c.id == conversation_id)
+                         .values(next_seq=seq + 1, updated_at=now))
+            conn.execute(messages.insert().values(
+                id=message_id, conversation_id=conversation_id, seq=seq, sender=sender, text=text,
+                buttons=json.dumps(buttons or []), adviser=adviser, at=now, urgent=urgent,
+                ask_feedback=ask_feedback, client_id=client_id, pending=pending))
+        return Message(id=message_id, conversation_id=conversation_id, seq=seq, sender=sender, text=text,
+                       at=now, buttons=buttons or [], adviser=adviser, urgent=urgent,
+                       ask_feedback=ask_feedback, client_id=client_id, pending=pending)
+
+    def message_by_client_id(self, conversation_id: str, client_id: str) -> Optional[Message]:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(messages).where(messages.c.conversation_id == conversation_id,
+                                                         messages.c.client_id == client_id)).first()
+        return _message(row) if row else None
+
+    def messages_after(self, conversation_id: str, after_seq: int = 0, limit: int = 500) -> List[Message]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(messages)
+                                .where(messages.c.conversation_id == conversation_id, messages.c.seq > after_seq)
+                                .order_by(messages.c.seq).limit(limit)).all()
+        return [_message(row) for row in rows]
+
+    def pending_messages(self) -> List[Message]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(messages).where(messages.c.pending.is_(True))
+                                .order_by(messages.c.conversation_id, messages.c.seq)).all()
+        return [_message(row) for row in rows]
+
+    def mark_delivered(self, message_id: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(messages.update().where(messages.c.id == message_id).values(pending=False))
+
+    def message(self, message_id: str) -> Optional[Message]:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(messages).where(messages.c.id == message_id)).first()
+        return _message(row) if row else None
+
+    def record_feedback(self, message_id: str, conversation_id: str, helpful: bool, now: datetime) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(feedback.delete().where(feedback.c.message_id == message_id))
+            conn.execute(feedback.insert().values(message_id=message_id, conversation_id=conversation_id,
+                                                  helpful=helpful, at=now))
+
+    def feedback_for(self, conversation_id: str) -> Dict[str, bool]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(feedback).where(feedback.c.conversation_id == conversation_id)).all()
+        return {row.message_id: row.helpful for row in rows}
+
+    # advisers --------------------------------------------------------------------------------
+    def add_user(self, username: str, display_name: str, role: str, password_hash: str, now: datetime) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(users.delete().where(users.c.username == username))
+            conn.execute(users.insert().values(username=username, display_name=display_name, role=role,
+                                               password_hash=password_hash, available=False, created_at=now))
+
+    def user(self, username: str) -> Optional[User]:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(users).where(users.c.username == username)).first()
+        return User(row.username, row.display_name, row.role, row.password_hash, row.available) if row else None
+
+    def remove_user(self, username: str) -> bool:
+        with self.engine.begin() as conn:
+            return conn.execute(users.delete().where(users.c.username == username)).rowcount == 1
+
+    def set_password_hash(self, username: str, password_hash: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(users.update().where(users.c.username == username).values(password_hash=password_hash))
+
+    def set_available(self, username: str, available: bool) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(users.update().where(users.c.username == username).values(available=available))
+
+    def available_advisers(self) -> List[str]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(sa.select(users.c.username).where(users.c.available.is_(True))).scalars())
+
+    # canned responses ----------------------------------------------------------------------
+    def canned_responses(self) -> List[Dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(canned).order_by(canned.c.id)).all()
+        return [{"id": row.id, "title": row.title, "text": row.text} for row in rows]
+
+    def seed_canned(self, now: datetime) -> None:
+        with self.engine.begin() as conn:
+            if conn.execute(sa.select(sa.func.count()).select_from(canned)).scalar_one() == 0:
+                conn.execute(canned.insert(), [{"title": t, "text": x, "updated_at": now, "updated_by": "setup"}
+                                               for t, x in DEFAULT_CANNED])
+
+    def save_canned(self, canned_id: Optional[int], title: str, text: str, actor: str, now: datetime) -> int:
+        with self.engine.begin() as conn:
+            if canned_id is None:
+                return conn.execute(canned.insert().values(title=title, text=text, updated_by=actor,
+                                                           updated_at=now)).inserted_primary_key[0]
+            result = conn.execute(canned.update().where(canned.c.id == canned_id)
+                                  .values(title=title, text=text, updated_by=actor, updated_at=now))
+            return canned_id if result.rowcount else 0
+
+    def delete_canned(self, canned_id: int) -> bool:
+        with self.engine.begin() as conn:
+            return conn.execute(canned.delete().where(canned.c.id == canned_id)).rowcount == 1
+
+    # audit -----------------------------------------------------------------------------------
+    def audit(self, actor: str, action: str, now: datetime, conversation_id: Optional[str] = None,
+              detail: str = "") -> None:
+        with self.engine.begin() as conn:
+            conn.execute(audit.insert().values(at=now, actor=actor, action=action,
+                                               conversation_id=conversation_id, detail=detail))
+
+    def audit_log(self, limit: int = 200) -> List[Dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(audit).order_by(audit.c.id.desc()).limit(limit)).all()
+        return [{"at": iso(row.at), "actor": row.actor, "action": row.action,
+                 "conversation_id": row.conversation_id, "detail": row.detail} for row in rows]

@@ -1,0 +1,294 @@
+"""The gateway over real sockets on loopback, with a scripted Rasa stand-in and an injected clock."""
+from __future__ import annotations
+
+import aiohttp
+import pytest
+import socketio
+
+from tests.gateway_harness import OUT_OF_HOURS, Harness, wait_until
+
+
+@pytest.fixture
+async def h(tmp_path):
+    harness = await Harness(tmp_path).start()
+    yield harness
+    await harness.stop()
+
+
+async def test_family_gets_answers_in_rasas_socketio_shape(h):
+    family = await h.family()
+    await family.say("what is section 20", client_id="c1")
+    await wait_until(lambda: family.texts())
+    answer = family.of("bot_uttered")[0]
+    assert answer["text"] == "Section 20 is voluntary accommodation."
+    assert answer["quick_replies"] == [{"content_type": "text", "title": "Tell me more", "payload": "/more"}]
+    message = answer["metadata"]["message"]
+    assert message["sender"] == "bot" and message["ask_feedback"] is True
+    echo = family.of("user_echo")[0]
+    assert echo["client_id"] == "c1" and echo["message"]["text"] == "what is section 20"
+    assert h.rasa.received == ["what is section 20"]
+
+
+async def test_session_ids_are_kept_when_unguessable_and_replaced_when_not(h):
+    long_id = "a" * 32
+    assert (await h.family(long_id)).session_id == long_id
+    for weak in ("1", "abc", "../../etc", None):
+        family = await h.family(weak)
+        assert family.session_id != weak and len(family.session_id) >= 22
+
+
+async def test_reconnect_resumes_with_nothing_lost_or_duplicated(h):
+    family = await h.family()
+    await family.say("hello there", client_id="c1")
+    await wait_until(lambda: family.texts())
+    await family.close()
+    again = await h.family(family.session_id)
+    await again.say("hello there", client_id="c1")  # the widget resends what it was not sure of
+    await again.sio.emit("history_request", {"session_id": again.session_id, "after_seq": 0})
+    await wait_until(lambda: again.of("history"))
+    history = again.of("history")[0]["messages"]
+    assert [m["text"] for m in history] == ["hello there", "You said: hello there"]
+    assert [m["seq"] for m in history] == [1, 2]
+    assert h.rasa.received == ["hello there"]
+    assert again.of("user_echo")[0]["message"]["id"] == history[0]["id"]
+
+
+@pytest.mark.parametrize("bad", ["", "   ", None, 42, {"x": 1}, ["a"], "\u200b\u202e", "x" * 2001])
+async def test_bad_messages_get_a_clear_answer_and_never_reach_rasa(h, bad):
+    family = await h.family()
+    await family.say(bad)
+    await wait_until(lambda: family.texts())
+    assert ("empty" in family.texts()[0]) or ("longer than" in family.texts()[0])
+    assert h.rasa.received == []
+
+
+async def test_control_and_invisible_characters_are_removed(h):
+    family = await h.family()
+    await family.say("hel\x00lo\u200b \u202ethere")
+    await wait_until(lambda: family.texts())
+    assert h.rasa.received == ["hello there"]
+
+
+async def test_flooding_is_slowed_politely(h):
+    family = await h.family()
+    for n in range(10):
+        await family.say(f"message {n}")
+    await wait_until(lambda: len(family.texts()) >= 10)
+    assert sum("faster than I can read" in t for t in family.texts()) == 2
+    assert len(h.rasa.received) == 8
+    h.clock.advance(21)
+    await family.say("after a pause")
+    await wait_until(lambda: "after a pause" in h.rasa.received)
+
+
+async def test_rasa_down_keeps_the_message_and_answers_it_once_rasa_is_back(h):
+    family = await h.family()
+    h.rasa.down = True
+    await family.say("are you there", client_id="c1")
+    await family.say("hello?", client_id="c2")
+    await wait_until(lambda: len(family.texts()) >= 1)
+    assert "0808 801 0366" in family.texts()[0] and "kept your message" in family.texts()[0]
+    assert sum("technical problem" in t for t in family.texts()) == 1  # said once, not per message
+    h.rasa.down = False
+    await h.gateway.tick()
+    await wait_until(lambda: "You said: hello?" in family.texts())
+    assert h.rasa.received == ["are you there", "hello?"]
+    await h.gateway.tick()
+    assert h.rasa.received == ["are you there", "hello?"]
+
+
+async def test_full_takeover_hand_back_and_one_transcript(h):
+    sam = await h.adviser("sam")
+    family = await h.family()
+    await family.say("I need to talk to an adviser")
+    await wait_until(lambda: family.of("handoff"))
+    assert family.of("handoff")[-1] == {"state": "queued", "position": 1}
+    assert any("number 1 in the queue" in t for t in family.texts())
+    assert h.rasa.paused[family.session_id] is True
+    await wait_until(lambda: sam.of("queue") and sam.of("queue")[-1]["queue"])
+    item = sam.of("queue")[-1]["queue"][0]
+    assert (item["topic"], item["council"], item["stage"], item["state"]) == ("section_20", "Leeds City Council",
+                                                                             "court", "queued")
+    assert "Leeds City Council" in item["summary"]
+
+    status, _ = await sam.post(f"/console/api/conversations/{family.session_id}/takeover")
+    assert status == 200
+    await wait_until(lambda: family.of("handoff")[-1].get("state") == "live")
+    assert family.of("handoff")[-1]["adviser"] == "Sam"
+
+    alex = await h.adviser("alex")
+    status, body = await alex.post(f"/console/api/conversations/{family.session_id}/takeover")
+    assert status == 409 and "Sam already has this chat" in body["error"]
+    status, body = await alex.post(f"/console/api/conversations/{family.session_id}/messages", {"text": "hi"})
+    assert status == 409
+
+    status, body = await sam.post(f"/console/api/conversations/{family.session_id}/messages",
+                                  {"text": "Hello, I'm Sam. How can I help?"})
+    assert status == 200 and body["message"]["sender"] == "adviser"
+    await wait_until(lambda: "Hello, I'm Sam. How can I help?" in family.texts())
+    said = family.of("bot_uttered")[-1]["metadata"]["message"]
+    assert said["sender"] == "adviser" and said["adviser"] == "Sam"
+
+    await family.say("My daughter's children were taken yesterday")
+    await wait_until(lambda: any(m["message"]["text"].startswith("My daughter") for m in sam.of("message")))
+    assert not any("You said" in t for t in family.texts())  # Rasa is paused: no bot answer
+
+    events = h.rasa.events[family.session_id]
+    assert {"event": "pause"} in events
+    adviser_events = [e for e in events if e["event"] == "bot"]
+    assert adviser_events[0]["metadata"] == {"source": "adviser", "adviser": "sam"}
+
+    status, _ = await sam.post(f"/console/api/conversations/{family.session_id}/resume")
+    assert status == 200
+    assert h.rasa.paused[family.session_id] is False
+    await wait_until(lambda: family.of("handoff")[-1] == {"state": "bot"})
+    await family.say("thanks")
+    await wait_until(lambda: "You said: thanks" in family.texts())
+
+    status, transcript = await sam.get(f"/console/api/conversations/{family.session_id}")
+    senders = [m["sender"] for m in transcript["messages"]]
+    assert senders[:2] == ["family", "bot"] and "adviser" in senders and senders[-1] == "bot"
+
+
+async def test_end_chat_with_a_closing_message(h):
+    sam = await h.adviser("sam")
+    family = await h.family()
+    await family.say("/speak_to_adviser")
+    await wait_until(lambda: family.of("handoff"))
+    await sam.post(f"/console/api/conversations/{family.session_id}/takeover")
+    status, _ = await sam.post(f"/console/api/conversations/{family.session_id}/end", {"text": "Take care."})
+    assert status == 200
+    await wait_until(lambda: family.of("handoff")[-1] == {"state": "ended"})
+    assert "Take care." in family.texts()
+    assert h.gateway.store.conversation(family.session_id).state == "bot"
+
+
+async def test_emergency_while_waiting_is_flagged_moved_up_and_signposted(h):
+    sam = await h.adviser("sam")
+    first = await h.family()
+    await first.say("can I speak to an adviser")
+    second = await h.family()
+    await second.say("adviser please")
+    await wait_until(lambda: second.of("handoff"))
+    assert second.of("handoff")[-1]["position"] == 2
+    await second.say("he's hitting her right now and I'm scared he'll kill her")
+    await wait_until(lambda: sam.of("alert"))
+    assert sam.of("alert")[-1] == {"conversation_id": second.session_id, "reason": "emergency"}
+    assert any("999" in t for t in second.texts())
+    await wait_until(lambda: second.of("handoff")[-1].get("position") == 1)
+    queue = sam.of("queue")[-1]["queue"]
+    assert queue[0]["id"] == second.session_id and queue[0]["urgent"] is True
+
+
+async def test_out_of_hours_nobody_is_queued(h):
+    h.clock.now = OUT_OF_HOURS
+    await h.adviser("sam")
+    family = await h.family()
+    await family.say("adviser")
+    await wait_until(lambda: family.texts())
+    await h.gateway.tick()
+    assert not family.of("handoff")
+    assert h.gateway.store.conversation(family.session_id).state == "bot"
+    assert any("Webchat with an adviser is next open on Monday 7 December, 1pm" in t for t in family.texts())
+
+
+async def test_last_adviser_going_offline_tells_the_queue(h):
+    sam = await h.adviser("sam")
+    family = await h.family()
+    await family.say("adviser")
+    await wait_until(lambda: family.of("handoff"))
+    status, _ = await sam.post("/console/api/availability", {"available": False})
+    assert status == 200
+    await wait_until(lambda: family.of("handoff")[-1] == {"state": "bot"})
+    assert any("no adviser is free to join you after all" in t for t in family.texts())
+    assert h.rasa.paused[family.session_id] is False
+
+
+async def test_session_ending_with_families_queued_tells_them(h):
+    await h.adviser("sam")
+    family = await h.family()
+    await family.say("adviser")
+    await wait_until(lambda: family.of("handoff"))
+    h.clock.advance(2 * 3600)  # 13:30 -> 15:30: the webchat session is over
+    assert await h.gateway.conversations.sweep() == 1
+    await wait_until(lambda: any("webchat closed before an adviser could join you" in t for t in family.texts()))
+
+
+async def test_feedback_is_recorded_only_for_the_familys_own_messages(h):
+    family = await h.family()
+    other = await h.family()
+    await family.say("section 20")
+    await wait_until(lambda: family.texts())
+    message_id = family.of("bot_uttered")[0]["metadata"]["message"]["id"]
+    await other.sio.emit("feedback", {"message_id": message_id, "helpful": False})
+    await family.sio.emit("feedback", {"message_id": message_id, "helpful": True})
+    await wait_until(lambda: h.gateway.store.feedback_for(family.session_id))
+    assert h.gateway.store.feedback_for(family.session_id) == {message_id: True}
+
+
+async def test_console_needs_login_csrf_and_the_right_role(h):
+    async with aiohttp.ClientSession() as anonymous:
+        response = await anonymous.get(h.base + "/console/api/state")
+        assert response.status == 401
+        response = await anonymous.get(h.base + "/console", allow_redirects=False)
+        assert response.status == 302 and response.headers["Location"] == "/console/login"
+    sam = await h.adviser("sam", available=False, socket=False)
+    status, _ = await sam.post("/console/api/availability", {"available": True}, csrf="wrong")
+    assert status == 403
+    status, body = await sam.post("/console/api/canned", {"title": "x", "text": "y"})
+    assert status == 403 and body["error"] == "Only staff can do that."
+    kim = await h.adviser("kim", available=False, socket=False)
+    status, body = await kim.post("/console/api/canned", {"title": "Bye", "text": "Goodbye from {adviser}"})
+    assert status == 200
+    status, state = await sam.get("/console/api/state")
+    assert {"title": "Bye", "text": "Goodbye from Sam"} in [{k: c[k] for k in ("title", "text")}
+                                                           for c in state["canned"]]
+
+
+async def test_console_socket_refuses_strangers_and_other_sites(h):
+    stranger = socketio.AsyncClient(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await stranger.connect(h.base, transports=["websocket"], namespaces=["/console"])
+    sam = await h.adviser("sam", available=False, socket=False)
+    other_site = socketio.AsyncClient(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await other_site.connect(h.base, transports=["websocket"], namespaces=["/console"],
+                                 headers={"Cookie": sam.cookie_header(), "Origin": "https://evil.example"})
+
+
+async def test_failed_logins_are_throttled(h):
+    adviser = await h.adviser("sam", available=False, socket=False)
+    await adviser.close()
+    from tests.gateway_harness import Adviser
+    attacker = Adviser(h.base)
+    h.advisers.append(attacker)
+    for _ in range(5):
+        await attacker.login("sam", "wrong password")
+    response = await attacker.login("sam")  # even the right password now waits
+    assert "Too many failed attempts" in await response.text()
+    h.clock.advance(901)
+    response = await attacker.login("sam")
+    assert response.url.path == "/console"
+
+
+async def test_login_starts_a_new_session(h):
+    adviser = await h.adviser("sam", available=False, socket=False)
+    before = adviser.cookie_header()
+    await adviser.login("sam")
+    assert adviser.cookie_header() != before
+
+
+async def test_pages_carry_a_content_security_policy(h):
+    async with aiohttp.ClientSession() as client:
+        for path in ("/", "/console/login", "/health", "/nope"):
+            response = await client.get(h.base + path)
+            assert "script-src 'self'" in response.headers["Content-Security-Policy"], path
+
+
+async def test_internal_availability_needs_the_token(h):
+    await h.adviser("sam")
+    async with aiohttp.ClientSession() as client:
+        response = await client.get(h.base + "/internal/availability")
+        assert response.status == 403
+        response = await client.get(h.base + "/internal/availability", headers={"X-Internal-Token": "internal-test"})
+        assert (await response.json()) == {"advisers_available": 1}
