@@ -3,6 +3,8 @@
 - p50/p95 time of /model/parse (NLU only) and of a full REST round trip (NLU, dialogue, the
   action server and the tracker store), over messages from the held-out test set;
 - the time to train a full model from scratch (`rasa train --force`, empty cache, temporary folder);
+- the same messages through the webchat gateway (socket.io, as a browser sends them), one family at
+  a time and 50 families at once (messages per second, p50/p95/p99, errors, lost messages);
 - the Rasa server's resident memory after the run.
 Servers are started on free loopback ports with the newest model in models/.
 Usage: python scripts/bench.py [--messages N] [--skip-training]
@@ -10,6 +12,7 @@ Usage: python scripts/bench.py [--messages N] [--skip-training]
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import statistics
@@ -23,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bot import run_local, settings  # noqa: E402
+from scripts.bench_gateway import concurrent, sequential  # noqa: E402
 from scripts.eval_nlu import load_test_set  # noqa: E402
 
 
@@ -60,6 +64,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=200)
     parser.add_argument("--skip-training", action="store_true")
+    parser.add_argument("--conversations", type=int, default=50, help="families at once through the gateway")
     args = parser.parse_args()
 
     texts = [t for t, _ in load_test_set(ROOT / "tests" / "nlu_test.yml")]
@@ -79,6 +84,9 @@ def main() -> int:
                 timed_post(parse_url, {"text": text})
             parse_ms = [timed_post(parse_url, {"text": t}) for t in texts]
             rest_ms = [timed_post(rest_url, {"sender": f"bench-{i // 6}", "message": t}) for i, t in enumerate(texts)]
+            gateway_url = f"http://{cfg.bind_host}:{cfg.gateway_port}"
+            gateway_ms = asyncio.run(sequential(gateway_url, texts))
+            load = asyncio.run(concurrent(gateway_url, texts, conversations=args.conversations))
             memory = rss_mib(procs["rasa server"].pid)
         finally:
             run_local.stop_all(procs)
@@ -88,6 +96,12 @@ def main() -> int:
     print(f"{'measure':<40} {'p50':>9} {'p95':>9}")
     print(f"{'/model/parse (NLU only)':<40} {percentile(parse_ms, 50):>7.1f}ms {percentile(parse_ms, 95):>7.1f}ms")
     print(f"{'REST round trip (NLU+dialogue+actions)':<40} {percentile(rest_ms, 50):>7.1f}ms {percentile(rest_ms, 95):>7.1f}ms")
+    print(f"{'gateway round trip (socket.io, 1 family)':<40} {percentile(gateway_ms, 50):>7.1f}ms {percentile(gateway_ms, 95):>7.1f}ms")
+    lat = load.latencies_ms or [float("nan")]
+    print(f"\n{load.conversations} families at once through the gateway, 6 messages each:")
+    print(f"  {load.per_second:.1f} messages/s; round trip p50 {percentile(lat, 50):.0f} ms, p95 "
+          f"{percentile(lat, 95):.0f} ms, p99 {percentile(lat, 99):.0f} ms; sent {load.sent}, answered "
+          f"{load.answered}, errors {load.errors}, lost {load.lost}")
     print(f"{'Rasa server resident memory':<40} {memory:>8.0f} MiB")
     if training is not None:
         print(f"{'training time (rasa train --force)':<40} {training:>8.0f} s")

@@ -292,3 +292,21 @@ async def test_internal_availability_needs_the_token(h):
         assert response.status == 403
         response = await client.get(h.base + "/internal/availability", headers={"X-Internal-Token": "internal-test"})
         assert (await response.json()) == {"advisers_available": 1}
+
+
+async def test_a_button_click_is_shown_by_its_title_and_sent_as_its_payload(h):
+    family = await h.family()
+    await family.say("section 20")
+    await wait_until(lambda: family.texts())
+    await family.say("/more", client_id="b1")
+    await wait_until(lambda: "You said: /more" in family.texts())
+    echo = [e for e in family.of("user_echo") if e["client_id"] == "b1"][0]["message"]
+    assert echo["text"] == "Tell me more" and echo["client_id"] == "b1"
+    assert h.rasa.received[-1] == "/more"
+
+
+async def test_a_refusal_names_the_refused_message(h):
+    family = await h.family()
+    await family.say("", client_id="r1")
+    await wait_until(lambda: family.of("bot_uttered"))
+    assert family.of("bot_uttered")[0]["metadata"]["rejected_client_id"] == "r1"

@@ -130,11 +130,13 @@ class ConversationService:
             await self._to_advisers("message", {"conversation_id": conversation_id, "message": message.public()})
         return message
 
-    async def tell(self, conversation_id: str, text: str) -> None:
-        """A passing notice to the family (not stored): refusals of bad input."""
-        await self._to_family(conversation_id, "bot_uttered",
-                              {"text": text, "metadata": {"message": {"id": None, "sender": "system", "text": text,
-                                                                      "urgent": False, "ask_feedback": False}}})
+    async def tell(self, conversation_id: str, text: str, rejected_client_id: Optional[str] = None) -> None:
+        """A passing notice to the family (not stored): refusals of bad input, naming the refused message."""
+        metadata: Dict[str, Any] = {"message": {"id": None, "sender": "system", "text": text,
+                                                "urgent": False, "ask_feedback": False}}
+        if rejected_client_id:
+            metadata["rejected_client_id"] = rejected_client_id
+        await self._to_family(conversation_id, "bot_uttered", {"text": text, "metadata": metadata})
 
     # -- family side --------------------------------------------------------------------------
     def open_session(self, requested: Any, new_id: Callable[[], str]) -> str:
@@ -152,18 +154,20 @@ class ConversationService:
                                       {"message": earlier.public(), "client_id": client_id})
                 return
         if not text:
-            await self.tell(conversation_id, self.texts.empty)
+            await self.tell(conversation_id, self.texts.empty, client_id)
             return
         if len(text) > self.max_chars:
-            await self.tell(conversation_id, self.texts.too_long.format(limit=self.max_chars))
+            await self.tell(conversation_id, self.texts.too_long.format(limit=self.max_chars), client_id)
             return
         if not self.limiter.allow(conversation_id, self.monotonic()):
-            await self.tell(conversation_id, self.texts.too_fast)
+            await self.tell(conversation_id, self.texts.too_fast, client_id)
             return
         conversation = self.store.ensure_conversation(conversation_id, self.clock())
         urgent = conversation.state in ("queued", "live") and is_crisis(text)
-        message = self.store.add_message(conversation_id, "family", text, self.clock(), client_id=client_id,
-                                         pending=True, urgent=urgent)
+        title = self.store.button_title(conversation_id, text) if text.startswith("/") else None
+        message = self.store.add_message(conversation_id, "family", title or text, self.clock(),
+                                         client_id=client_id, pending=True, urgent=urgent,
+                                         payload=text if title else None)
         await self._to_family(conversation_id, "user_echo", {"message": message.public(), "client_id": client_id})
         if conversation.state in ("queued", "live"):
             await self._to_advisers("message", {"conversation_id": conversation_id, "message": message.public()})
@@ -192,7 +196,9 @@ class ConversationService:
                     continue
                 conversation = self.store.conversation(conversation_id)
                 paused = conversation.state in ("queued", "live")
-                text = message.text.lstrip("/") if paused else message.text  # no intent payloads while paused
+                text = message.payload or message.text
+                if paused:
+                    text = text.lstrip("/")  # no intent payloads (e.g. /restart) while an adviser has the chat
                 if not paused:
                     await self._to_family(conversation_id, "bot_typing", {"typing": True})
                 try:

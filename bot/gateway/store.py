@@ -39,6 +39,7 @@ messages = sa.Table(
     sa.Column("seq", sa.Integer, nullable=False),
     sa.Column("sender", sa.String(10), nullable=False),  # family | bot | adviser | system
     sa.Column("text", sa.Text, nullable=False),
+    sa.Column("payload", sa.Text),  # a button's payload sent to Rasa; `text` is the title the family saw
     sa.Column("buttons", sa.Text),  # JSON list of {title, payload}
     sa.Column("adviser", sa.String(64)),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
@@ -127,12 +128,16 @@ class Message:
     ask_feedback: bool = False
     client_id: Optional[str] = None
     pending: bool = False
+    payload: Optional[str] = None
 
     def public(self) -> Dict[str, Any]:
         """The message object of docs/gateway-protocol.md."""
-        return {"id": self.id, "seq": self.seq, "sender": self.sender, "text": self.text,
-                "buttons": self.buttons, "adviser": self.adviser, "at": iso(self.at),
-                "urgent": self.urgent, "ask_feedback": self.ask_feedback}
+        public = {"id": self.id, "seq": self.seq, "sender": self.sender, "text": self.text,
+                  "buttons": self.buttons, "adviser": self.adviser, "at": iso(self.at),
+                  "urgent": self.urgent, "ask_feedback": self.ask_feedback}
+        if self.sender == "family":
+            public["client_id"] = self.client_id
+        return public
 
 
 @dataclass
@@ -161,7 +166,7 @@ def _message(row) -> Message:
     return Message(id=row.id, conversation_id=row.conversation_id, seq=row.seq, sender=row.sender,
                    text=row.text, at=utc(row.at), buttons=json.loads(row.buttons or "[]"),
                    adviser=row.adviser, urgent=row.urgent, ask_feedback=row.ask_feedback,
-                   client_id=row.client_id, pending=row.pending)
+                   client_id=row.client_id, pending=row.pending, payload=row.payload)
 
 
 def _conversation(row) -> Conversation:
@@ -243,7 +248,7 @@ class Store:
     def add_message(self, conversation_id: str, sender: str, text: str, now: datetime, *,
                     buttons: Optional[List[Dict[str, str]]] = None, adviser: Optional[str] = None,
                     urgent: bool = False, ask_feedback: bool = False, client_id: Optional[str] = None,
-                    pending: bool = False) -> Message:
+                    pending: bool = False, payload: Optional[str] = None) -> Message:
         message_id = "m_" + secrets.token_hex(12)
         with self.engine.begin() as conn:
             seq = conn.execute(sa.select(conversations.c.next_seq)
@@ -253,10 +258,10 @@ class Store:
             conn.execute(messages.insert().values(
                 id=message_id, conversation_id=conversation_id, seq=seq, sender=sender, text=text,
                 buttons=json.dumps(buttons or []), adviser=adviser, at=now, urgent=urgent,
-                ask_feedback=ask_feedback, client_id=client_id, pending=pending))
+                ask_feedback=ask_feedback, client_id=client_id, pending=pending, payload=payload))
         return Message(id=message_id, conversation_id=conversation_id, seq=seq, sender=sender, text=text,
                        at=now, buttons=buttons or [], adviser=adviser, urgent=urgent,
-                       ask_feedback=ask_feedback, client_id=client_id, pending=pending)
+                       ask_feedback=ask_feedback, client_id=client_id, pending=pending, payload=payload)
 
     def message_by_client_id(self, conversation_id: str, client_id: str) -> Optional[Message]:
         with self.engine.connect() as conn:
@@ -270,6 +275,18 @@ class Store:
                                 .where(messages.c.conversation_id == conversation_id, messages.c.seq > after_seq)
                                 .order_by(messages.c.seq).limit(limit)).all()
         return [_message(row) for row in rows]
+
+    def button_title(self, conversation_id: str, payload: str, lookback: int = 10) -> Optional[str]:
+        """The title of the button with this payload in one of the bot's latest messages."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(messages.c.buttons)
+                                .where(messages.c.conversation_id == conversation_id, messages.c.sender == "bot")
+                                .order_by(messages.c.seq.desc()).limit(lookback)).all()
+        for row in rows:
+            for button in json.loads(row.buttons or "[]"):
+                if button.get("payload") == payload:
+                    return button.get("title")
+        return None
 
     def pending_messages(self) -> List[Message]:
         with self.engine.connect() as conn:
