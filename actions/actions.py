@@ -87,6 +87,10 @@ class ActionClarify(Action):
         return "action_clarify"
 
     async def run(self, dispatcher, tracker: Tracker, domain) -> List[EventType]:
+        text = tracker.latest_message.get("text")
+        match = find_place(text)
+        if match.kind != "none":  # unsure of the intent, sure of a place: "we're in Swansea"
+            return _send(dispatcher, place_reply(load_content(), load_directory(), match, text, _slots(tracker)))
         ranking = tracker.latest_message.get("intent_ranking") or []
         reply = replies.clarify(load_content(), ranking, _slots(tracker))
         if reply.wants_person:

@@ -183,3 +183,9 @@ async def test_second_misunderstanding_runs_the_handoff_decision(gateway_says):
 async def test_gateway_unreachable_means_nobody_is_available(monkeypatch):
     monkeypatch.setenv("GATEWAY_URL", "http://127.0.0.1:9")  # nothing listens on the discard port
     assert await handoff_gate.advisers_available() == 0
+
+
+async def test_clarify_answers_a_place_it_recognises_instead_of_guessing():
+    messages, events = await run(ActionClarify(), tracker("we are in Swansea now", "nlu_fallback",
+                                                          ranking=[{"name": "nlu_fallback", "confidence": 0.5}]))
+    assert "England" in messages[0]["text"]

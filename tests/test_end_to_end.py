@@ -1,7 +1,7 @@
 """End to end: the real action server and Rasa server on loopback, spoken to over HTTP.
 
 Uses the newest trained model in models/ (`make test` trains first) and free ports, so it can run
-beside `make run`.
+beside `make run` (the `stack` fixture in tests/conftest.py).
 """
 import json
 import urllib.request
@@ -9,28 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from bot import run_local, settings
+from tests.stack import TOKEN
+
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def servers(tmp_path_factory):
-    if not list((ROOT / "models").glob("*.tar.gz")):
-        pytest.fail("no trained model in models/: run `make train` first")
-    var = tmp_path_factory.mktemp("var")
-    env = run_local.isolated_env(var, "test-token")
-    cfg = settings.load(env)
-    with open(var / "servers.log", "w") as log:
-        try:
-            procs = run_local.start_all(cfg, "test-token", env, output=log, quiet=True)
-        except RuntimeError:
-            pytest.fail("servers did not start:\n" + (var / "servers.log").read_text()[-3000:])
-        try:
-            yield cfg
-        finally:
-            run_local.stop_all(procs)
+def servers(stack):
+    return stack.cfg
 
 
 def post(url, body, token=None):
@@ -55,9 +43,9 @@ def test_servers_listen_on_loopback_only(servers):
 
 
 def test_model_parse_returns_topic_intents(servers):
-    parsed = post(f"{servers.rasa_url}/model/parse", {"text": "the social worker wants me to sign a section 20"}, "test-token")
+    parsed = post(f"{servers.rasa_url}/model/parse", {"text": "the social worker wants me to sign a section 20"}, TOKEN)
     assert parsed["intent"]["name"] == "section_20"
-    parsed = post(f"{servers.rasa_url}/model/parse", {"text": "what is a special guardianship order"}, "test-token")
+    parsed = post(f"{servers.rasa_url}/model/parse", {"text": "what is a special guardianship order"}, TOKEN)
     assert parsed["intent"]["name"] == "special_guardianship"
 
 

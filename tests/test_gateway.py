@@ -173,7 +173,8 @@ async def test_emergency_while_waiting_is_flagged_moved_up_and_signposted(h):
     assert second.of("handoff")[-1]["position"] == 2
     await second.say("he's hitting her right now and I'm scared he'll kill her")
     await wait_until(lambda: sam.of("alert"))
-    assert sam.of("alert")[-1] == {"conversation_id": second.session_id, "reason": "emergency"}
+    assert sam.of("alert")[-1] == {"conversation_id": second.session_id, "reason": "emergency",
+                                   "label": "Chat " + second.session_id[:4].upper()}
     assert any("999" in t for t in second.texts())
     await wait_until(lambda: second.of("handoff")[-1].get("position") == 1)
     queue = sam.of("queue")[-1]["queue"]

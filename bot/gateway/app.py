@@ -296,6 +296,7 @@ def create_app(settings: Optional[settings_mod.Settings] = None, **overrides: An
     app.router.add_get("/vendor/socket.io.min.js", socketio_client)
     app.router.add_get("/static/{name}", static_file)
     app.router.add_get("/health", health)
+    app.router.add_get("/favicon.ico", lambda request: web.Response(status=204))
     app.router.add_get("/internal/availability", internal_availability)
     app.add_routes(console_views.routes)
     app.cleanup_ctx.append(gateway.run_background)

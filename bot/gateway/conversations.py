@@ -185,7 +185,8 @@ class ConversationService:
         if conversation.state == "queued":
             await self.say(conversation.id, "system", self.texts.emergency_waiting, urgent=True)
         self.store.update_conversation(conversation.id, self.clock(), urgent=True)
-        await self._to_advisers("alert", {"conversation_id": conversation.id, "reason": "emergency"})
+        await self._to_advisers("alert", {"conversation_id": conversation.id, "reason": "emergency",
+                                          "label": label(conversation.id)})
         await self.queue_changed()
 
     async def deliver_pending(self, conversation_id: str) -> bool:
@@ -305,7 +306,7 @@ class ConversationService:
     def queue_item(self, conversation: Conversation) -> Dict[str, Any]:
         now = self.clock()
         waiting = int((now - conversation.queued_at).total_seconds()) if conversation.queued_at else 0
-        return {"id": conversation.id, "label": "Chat " + conversation.id[:4].upper(), "state": conversation.state,
+        return {"id": conversation.id, "label": label(conversation.id), "state": conversation.state,
                 "queued_at": iso(conversation.queued_at), "waiting_seconds": max(0, waiting),
                 "urgent": conversation.urgent, "topic": conversation.topic, "council": conversation.council,
                 "stage": conversation.stage,
@@ -413,6 +414,11 @@ class ConversationService:
             raise Refused("There is no such conversation.", 404)
         return {"item": self.queue_item(conversation), "summary": summary(conversation),
                 "messages": [m.public() for m in self.store.messages_after(conversation_id)]}
+
+
+def label(conversation_id: str) -> str:
+    """What advisers call a chat: short, and no personal data."""
+    return "Chat " + conversation_id[:4].upper()
 
 
 def _slot(slots: Dict[str, Any], name: str) -> Optional[str]:
