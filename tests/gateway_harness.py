@@ -54,6 +54,7 @@ class FakeRasa:
     """Rasa's REST channel and tracker API, scripted."""
 
     down: bool = False
+    actions_down: bool = False  # the action server: Rasa then answers with nothing
     paused: Dict[str, bool] = field(default_factory=dict)
     events: Dict[str, List[Dict[str, Any]]] = field(default_factory=dict)
     received: List[str] = field(default_factory=list)
@@ -77,7 +78,7 @@ class FakeRasa:
             sender, text = body["sender"], body["message"]
             self.received.append(text)
             self.events.setdefault(sender, []).append({"event": "user", "text": text})
-            if self.paused.get(sender):
+            if self.paused.get(sender) or self.actions_down:
                 return web.json_response([])
             return web.json_response([dict(a, recipient_id=sender) for a in self.answers(text)])
 
@@ -98,6 +99,10 @@ class FakeRasa:
             return web.json_response({"slots": {"last_topic": "section_20", "council": "Leeds City Council",
                                                 "proceedings_stage": "court"}})
 
+        async def action_health(request: web.Request) -> web.Response:
+            return web.Response(status=503 if self.actions_down else 200)
+
+        app.router.add_get("/health", action_health)  # the harness points ACTION_PORT here too
         app.router.add_post("/webhooks/rest/webhook", webhook)
         app.router.add_post("/conversations/{sender}/tracker/events", append)
         app.router.add_get("/conversations/{sender}/tracker", tracker)
@@ -215,7 +220,8 @@ class Harness:
         self.rasa_server = TestServer(self.rasa.app(), host="127.0.0.1")
         await self.rasa_server.start_server()
         settings = settings_mod.load(dict(
-            VAR_DIR=str(self.tmp), RASA_PORT=str(self.rasa_server.port), RASA_TOKEN="test-token",
+            VAR_DIR=str(self.tmp), RASA_PORT=str(self.rasa_server.port), ACTION_PORT=str(self.rasa_server.port),
+            RASA_TOKEN="test-token",
             INTERNAL_TOKEN="internal-test", SESSION_SECRET="", **env))
         self.app = create_app(settings, clock=self.clock, monotonic=self.clock.monotonic, wall=self.clock.wall,
                               policy=load_policy(env={}), background=False, internal_token="internal-test")

@@ -97,6 +97,17 @@ async def test_rasa_down_keeps_the_message_and_answers_it_once_rasa_is_back(h):
     assert h.rasa.received == ["are you there", "hello?"]
 
 
+async def test_action_server_down_keeps_the_message_too(h):
+    family = await h.family()
+    h.rasa.actions_down = True
+    await family.say("what is section 20", client_id="a1")
+    await wait_until(lambda: family.texts())
+    assert "technical problem" in family.texts()[0]
+    h.rasa.actions_down = False
+    await h.gateway.tick()
+    await wait_until(lambda: "Section 20 is voluntary accommodation." in family.texts())
+
+
 async def test_full_takeover_hand_back_and_one_transcript(h):
     sam = await h.adviser("sam")
     family = await h.family()

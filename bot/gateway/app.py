@@ -59,7 +59,7 @@ class Gateway:
         self.background = background
         self.store = Store(settings.gateway_db_url)
         self.store.seed_canned(clock())
-        self.rasa = RasaClient(settings.rasa_url, rasa_token)
+        self.rasa = RasaClient(settings.rasa_url, rasa_token, action_url=settings.action_url)
         self.sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins="*",
                                         max_http_buffer_size=64 * 1024, logger=False, engineio_logger=False)
         self.throttle = LoginThrottle()

@@ -51,6 +51,8 @@ class Texts:
                       "message and will answer it as soon as I'm back. If you need help now, call our free "
                       f"advice line on {ADVICE_LINE} (Monday to Friday 9.30am to 3pm). If a child is in "
                       "danger, call 999.")
+    no_answer: str = ("I'm sorry, I don't have an answer for that. Could you put it another way? You can also "
+                      f"call our free advice line on {ADVICE_LINE} (Monday to Friday 9.30am to 3pm).")
     queued: str = "You're number {position} in the queue for an adviser."
     taken_over: str = "You're now talking to {adviser}, an adviser from our team."
     handed_back: str = ("{adviser} has handed you back to the assistant. You can keep asking questions here, "
@@ -205,6 +207,8 @@ class ConversationService:
                 try:
                     answers = await self.rasa.send(conversation_id, text,
                                                    {"client_message_id": message.id, "channel": "webchat"})
+                    if not answers and not paused and not await self.rasa.actions_healthy():
+                        raise RasaUnavailable("the action server is down: Rasa answered nothing")
                 except RasaUnavailable as error:
                     log.warning("Rasa unavailable for %s: %s", conversation_id, error)
                     if conversation_id not in self._told_down and not paused:
@@ -215,7 +219,7 @@ class ConversationService:
                 self._told_down.discard(conversation_id)
                 self.store.mark_delivered(message.id)
                 if not paused:
-                    await self._show_answers(conversation_id, answers)
+                    await self._show_answers(conversation_id, answers or [{"text": self.texts.no_answer}])
                     await self._to_family(conversation_id, "bot_typing", {"typing": False})
         return True
 

@@ -13,8 +13,9 @@ class RasaUnavailable(Exception):
 
 
 class RasaClient:
-    def __init__(self, base_url: str, token: str, timeout: float = 30):
+    def __init__(self, base_url: str, token: str, timeout: float = 30, action_url: str = ""):
         self.base_url = base_url.rstrip("/")
+        self.action_url = action_url.rstrip("/")
         self.token = token
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: Optional[aiohttp.ClientSession] = None
@@ -60,3 +61,15 @@ class RasaClient:
         tracker = await self._request("GET", f"/conversations/{sender}/tracker",
                                       params={"token": self.token, "include_events": "NONE"})
         return (tracker or {}).get("slots") or {}
+
+    async def actions_healthy(self) -> bool:
+        """Whether the action server answers its health check (Rasa answers nothing when it is down)."""
+        if not self.action_url:
+            return True
+        assert self._session, "RasaClient.start() was not called"
+        try:
+            async with self._session.get(self.action_url + "/health",
+                                         timeout=aiohttp.ClientTimeout(total=5)) as response:
+                return response.status == 200
+        except (aiohttp.ClientError, OSError, asyncio.TimeoutError):
+            return False
