@@ -12,6 +12,7 @@ from bot.gateway.conversations import Refused
 from bot.gateway.security import (
     GATEWAY,
     check_password,
+    client_address,
     csrf_ok,
     csrf_token,
     json_body,
@@ -50,7 +51,7 @@ async def login(request: web.Request) -> web.Response:
     if not csrf_ok(session, form.get("csrf")):
         return _page("login.html", csrf=csrf_token(session),
                      error='<p class="error" role="alert">This page was out of date. Please try again.</p>')
-    keys = ("user:" + username, "ip:" + (request.remote or "?"))
+    keys = ("user:" + username, "ip:" + client_address(request))
     now = gateway.monotonic()
     wait = gateway.throttle.blocked_for(keys, now)
     if wait:

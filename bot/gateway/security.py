@@ -62,6 +62,16 @@ async def security_headers(request: web.Request, handler):
     return response
 
 
+def client_address(request: web.Request) -> str:
+    """The family's or adviser's address: behind our own reverse proxy on loopback, the address the
+    proxy saw (the last X-Forwarded-For entry, which it sets); otherwise the peer's."""
+    remote = request.remote or "?"
+    forwarded = request.headers.get("X-Forwarded-For")
+    if forwarded and remote in ("127.0.0.1", "::1"):
+        return forwarded.split(",")[-1].strip() or remote
+    return remote
+
+
 def csrf_token(session: Session) -> str:
     token = session.get("csrf")
     if not token:
