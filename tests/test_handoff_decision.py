@@ -7,27 +7,15 @@ import pytest
 from actions.content_store import load_content
 from bot.handoff_decision import HandoffDecision, HandoffKind, decide, handoff_text, queue_closed_text
 from bot.service_hours import LONDON, parse_policy
+from tests.test_service_hours import raw_policy
 
 CONTENT = load_content()
 WORDS = CONTENT.say("handoff")
 ADVICE_LINE = "0808 801 0366"
-WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
 
 
 def make_policy(webchat=None, closures=()):
-    return parse_policy(
-        {
-            "timezone": "Europe/London",
-            "bank_holidays": True,
-            "services": {
-                "webchat": webchat
-                if webchat is not None
-                else [{"day": d, "start": "13:00", "end": "15:00"} for d in ("Monday", "Thursday")],
-                "advice_line": [{"day": d, "start": "09:30", "end": "15:00"} for d in WEEKDAYS],
-            },
-            "closures": list(closures),
-        }
-    )
+    return parse_policy(raw_policy(closures=closures, webchat=webchat))
 
 
 POLICY = make_policy()

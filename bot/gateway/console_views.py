@@ -184,32 +184,29 @@ def _canned_fields(body) -> tuple:
     return title, text
 
 
-@routes.post("/console/api/canned")
-@login_required(role="staff")
-async def add_canned(request: web.Request) -> web.Response:
+async def _save_canned(request: web.Request, canned_id) -> web.Response:
     gateway = request.app[GATEWAY]
     try:
         title, text = _canned_fields(await json_body(request))
     except Refused as error:
         return _refused(error)
-    canned_id = gateway.store.save_canned(None, title, text, request["user"].username, gateway.clock())
-    gateway.store.audit(request["user"].username, "canned_added", gateway.clock(), detail=title)
-    return web.json_response({"id": canned_id, "title": title, "text": text})
+    saved = gateway.store.save_canned(canned_id, title, text, request["user"].username, gateway.clock())
+    if not saved:
+        return web.json_response({"error": "There is no such canned response."}, status=404)
+    gateway.store.audit(request["user"].username, "canned_saved", gateway.clock(), detail=title)
+    return web.json_response({"id": saved, "title": title, "text": text})
+
+
+@routes.post("/console/api/canned")
+@login_required(role="staff")
+async def add_canned(request: web.Request) -> web.Response:
+    return await _save_canned(request, None)
 
 
 @routes.put("/console/api/canned/{canned_id:\\d+}")
 @login_required(role="staff")
 async def edit_canned(request: web.Request) -> web.Response:
-    gateway = request.app[GATEWAY]
-    try:
-        title, text = _canned_fields(await json_body(request))
-    except Refused as error:
-        return _refused(error)
-    canned_id = int(request.match_info["canned_id"])
-    if not gateway.store.save_canned(canned_id, title, text, request["user"].username, gateway.clock()):
-        return web.json_response({"error": "There is no such canned response."}, status=404)
-    gateway.store.audit(request["user"].username, "canned_edited", gateway.clock(), detail=title)
-    return web.json_response({"id": canned_id, "title": title, "text": text})
+    return await _save_canned(request, int(request.match_info["canned_id"]))
 
 
 @routes.delete("/console/api/canned/{canned_id:\\d+}")
