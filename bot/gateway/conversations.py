@@ -7,7 +7,7 @@ import asyncio
 import logging
 import re
 import unicodedata
-from collections import defaultdict
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Protocol
@@ -113,7 +113,7 @@ class ConversationService:
         self.queue_closed_text = queue_closed_text
         self.display_name = display_name
         self.texts = texts
-        self._locks: Dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._locks: "weakref.WeakValueDictionary[str, asyncio.Lock]" = weakref.WeakValueDictionary()
         self._told_down: set = set()
 
     # -- emitting ------------------------------------------------------------------------------
@@ -193,7 +193,10 @@ class ConversationService:
 
     async def deliver_pending(self, conversation_id: str) -> bool:
         """Send the family's not-yet-delivered messages to Rasa, oldest first. False if Rasa is down."""
-        async with self._locks[conversation_id]:
+        lock = self._locks.get(conversation_id)
+        if lock is None:  # one lock per conversation while anyone uses it; forgotten afterwards
+            lock = self._locks[conversation_id] = asyncio.Lock()
+        async with lock:
             for message in self.store.messages_after(conversation_id):
                 if not (message.pending and message.sender == "family"):
                     continue

@@ -20,8 +20,10 @@ unless ALLOW_SKIP_BROWSER=1 is set, in which case they are skipped with the reas
 from __future__ import annotations
 
 import os
+import threading
+from datetime import date
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterable, List, Sequence
+from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, List, Optional, Sequence
 from urllib.parse import urlsplit
 
 import pytest
@@ -113,19 +115,18 @@ def console_errors() -> List[str]:
     return []
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def page(browser: Any, offsite_requests: List[str], console_errors: List[str]) -> AsyncIterator[Any]:
-    """A page in a fresh browser context (own cookies and storage) for each test.
-
-    Requests to anything but loopback are aborted and recorded in `offsite_requests`, so a
-    test page can never reach the network.
-    """
-    context = await browser.new_context(
+async def _guarded_page(
+    browser: Any, offsite_requests: List[str], console_errors: List[str], **context_options: Any
+) -> Any:
+    """A page in a new browser context whose requests off loopback are aborted and recorded."""
+    options = dict(
         viewport={"width": 1280, "height": 800},
         locale="en-GB",
         timezone_id="Europe/London",
         service_workers="block",
     )
+    options.update(context_options)
+    context = await browser.new_context(**options)
     context.set_default_timeout(10_000)
 
     async def guard(route: Any) -> None:
@@ -144,10 +145,137 @@ async def page(browser: Any, offsite_requests: List[str], console_errors: List[s
         lambda message: console_errors.append(message.text) if message.type == "error" else None,
     )
     new_page.on("pageerror", lambda error: console_errors.append(f"pageerror: {error}"))
+    return new_page
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def page(browser: Any, offsite_requests: List[str], console_errors: List[str]) -> AsyncIterator[Any]:
+    """A page in a fresh browser context (own cookies and storage) for each test.
+
+    Requests to anything but loopback are aborted and recorded in `offsite_requests`, so a
+    test page can never reach the network.
+    """
+    new_page = await _guarded_page(browser, offsite_requests, console_errors)
     try:
         yield new_page
     finally:
-        await context.close()
+        await new_page.context.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def new_page(
+    browser: Any, offsite_requests: List[str], console_errors: List[str]
+) -> AsyncIterator[Callable[..., Awaitable[Any]]]:
+    """A factory for more pages, each in its own browser context (another person's browser:
+    own cookies and storage), guarded like `page`; keyword arguments go to browser.new_context.
+    Every context it made is closed after the test."""
+    made: List[Any] = []
+
+    async def make(**context_options: Any) -> Any:
+        made_page = await _guarded_page(browser, offsite_requests, console_errors, **context_options)
+        made.append(made_page)
+        return made_page
+
+    try:
+        yield make
+    finally:
+        for made_page in made:
+            await made_page.context.close()
+
+
+# -- the product with webchat closed -------------------------------------------------------------
+# `stack` (tests/conftest.py) is the product with webchat staffed all day. Out-of-hours tests use
+# `closed_stack`: webchat closed by a staff closure this week, next open on a Monday or Thursday
+# at 1pm (tests.stack.closed_this_week). It takes as long to start as `stack`, so when a collected
+# test needs it, it is started in a background thread as soon as the first browser test runs,
+# while `stack` starts in the main thread.
+
+
+class _StackInBackground:
+    def __init__(self, var: Path, hours: str):
+        self._var = var
+        self._hours = hours
+        self._ready = threading.Event()
+        self._stop = threading.Event()
+        self._stack: Any = None
+        self._error: Optional[BaseException] = None
+        self._thread = threading.Thread(target=self._run, name="closed-stack", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        from tests.stack import running_stack
+
+        try:
+            with running_stack(self._var, self._hours) as running:
+                self._stack = running
+                self._ready.set()
+                self._stop.wait()
+        except BaseException as error:  # reported to the test that needs the stack
+            self._error = error
+        finally:
+            self._ready.set()
+
+    def get(self) -> Any:
+        self._ready.wait(timeout=900)
+        if self._stack is None:
+            raise RuntimeError(f"the closed stack did not start: {self._error!r}")
+        return self._stack
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=60)
+
+
+_CLOSED: List[_StackInBackground] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _start_closed_stack_early(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """Starts the closed stack now if a collected test will need it (see above)."""
+    if any("closed_stack" in getattr(item, "fixturenames", ()) for item in request.session.items):
+        from tests.stack import closed_this_week
+
+        _CLOSED.append(_StackInBackground(tmp_path_factory.mktemp("closed-stack"), closed_this_week(date.today())))
+    try:
+        yield
+    finally:
+        while _CLOSED:
+            _CLOSED.pop().stop()
+
+
+@pytest.fixture(scope="session")
+def closed_stack(_start_closed_stack_early: None, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The whole product (tests.stack.Stack) with webchat closed now by a staff closure."""
+    if not _CLOSED:  # the autouse fixture above normally started it already
+        from tests.stack import closed_this_week
+
+        _CLOSED.append(_StackInBackground(tmp_path_factory.mktemp("closed-stack"), closed_this_week(date.today())))
+    try:
+        return _CLOSED[0].get()
+    except RuntimeError as error:
+        pytest.fail(str(error))
+
+# DEVONLY-BEGIN (temporary: reuse stacks already running while writing the tests)
+if os.environ.get("DEV_STACKS"):
+    import json as _json
+    from types import SimpleNamespace as _NS
+
+    def _dev(which):
+        info = _json.load(open(f"/tmp/devstack/{which}/url"))
+        return _NS(gateway_url=info["url"], cfg=_NS(gateway_db_url=info["db"]))
+
+    @pytest.fixture(scope="session")
+    def stack():
+        return _dev("open")
+
+    @pytest.fixture(scope="session")
+    def closed_stack():
+        return _dev("closed")
+
+    @pytest.fixture(scope="session", autouse=True)
+    def _start_closed_stack_early():
+        yield
+# DEVONLY-END
 
 
 async def axe_violations(
@@ -167,7 +295,9 @@ async def axe_violations(
     if not AXE_JS.is_file():
         raise FileNotFoundError(f"{AXE_JS} is missing; {SETUP_HINT}")
     if not await page.evaluate("() => typeof window.axe === 'object'"):
-        await page.add_script_tag(path=str(AXE_JS))
+        # Evaluated through the DevTools protocol rather than added as a <script>: a page whose
+        # Content-Security-Policy forbids inline scripts (the gateway's pages) can be checked too.
+        await page.evaluate(AXE_JS.read_text(encoding="utf-8") + "\n;void 0")
     violations = await page.evaluate(
         """async ([context, options]) => {
             const opts = Object.assign({resultTypes: ['violations']}, options || {});
