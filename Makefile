@@ -66,6 +66,7 @@ adviser: setup
 
 eval: setup
 	$(PY) scripts/eval_nlu.py
+	$(PY) scripts/eval_redaction.py
 
 bench: train
 	$(PY) scripts/bench.py
