@@ -31,6 +31,11 @@ _NI = re.compile(
     r"(?<![A-Za-z0-9])([A-CEGHJ-PR-TW-Za-ceghj-pr-tw-z][A-CEGHJ-NPR-TW-Za-ceghj-npr-tw-z])"
     r"[ \t-]?(\d{2})[ \t-]?(\d{2})[ \t-]?(\d{2})(?:[ \t-]?([A-Da-d]))?(?![A-Za-z0-9])"
 )
+# After "NI", "national insurance" and the like, any two letters: a mistyped, example or temporary
+# number is still someone's, and over-redacting is the safe side.
+_NI_ANY = re.compile(
+    r"(?<![A-Za-z0-9])([A-Za-z]{2})[ \t-]?(\d{2})[ \t-]?(\d{2})[ \t-]?(\d{2})(?:[ \t-]?([A-Za-z]))?(?![A-Za-z0-9])"
+)
 _NI_UNALLOCATED = frozenset({"BG", "GB", "KN", "NK", "NT", "TN", "ZZ"})
 _NI_CONTEXT = re.compile(r"\b(?:n\.?i\.?|nino|national\s+insurance|nat\s+ins|ni\s+no)\b", re.IGNORECASE)
 
@@ -86,4 +91,9 @@ def find_ni_numbers(text: str) -> List[Span]:
         else:
             score = 0.9 if upper else 0.6
         spans.append(Span(match.start(), match.end(), NI_NUMBER, score))
-    return spans
+    for match in _NI_ANY.finditer(text):
+        if any(s.start <= match.start() < s.end for s in spans):
+            continue
+        if _NI_CONTEXT.search(text[max(0, match.start() - 40):match.start()]):
+            spans.append(Span(match.start(), match.end(), NI_NUMBER, 0.9))
+    return sorted(spans, key=lambda s: s.start)
