@@ -1,0 +1,324 @@
+"""python -m bot.retrain: the staff retraining workflow from a terminal.
+
+    review                          what the bot misunderstood (grouped, redacted), with ids
+    label ID INTENT                 that message means INTENT: add it to the training data
+    label ID --not-useful           nothing to learn from it
+    label ID --new-intent NAME      none of our intents fits: suggest a new one to the developers
+    train                           train a new candidate model (and evaluate it), with progress
+    status                          the latest training and which model is live
+    evaluate [CANDIDATE]            compare a candidate with the live model on the test set
+    promote [CANDIDATE]             put a candidate live, if it is no worse than the live model
+    rollback                        put the previous model back
+    export --from DATE --to DATE    redacted transcripts for those days (JSON lines or CSV)
+    purge                           delete transcripts older than the retention period (90 days)
+    purge --conversation ID         delete one conversation
+
+Changes need --actor NAME (recorded in the audit log, var/retrain/audit.jsonl).
+Exit status: 0 done, 1 refused or failed (the message says why), 2 wrong usage.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Callable, List, Optional, TextIO
+
+from bot.retrain import config as config_mod
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Refused(Exception):
+    """Stop with exit status 1 and this message."""
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-30")
+
+
+def _days(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days")
+    if value < 1:
+        raise argparse.ArgumentTypeError("keep at least one day")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot.retrain", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Improve the assistant: review what it misunderstood, label it, retrain, check the new\n"
+                    "model on the test set and put it live only if it is no worse.\n\n"
+                    + __doc__.split("\n\n", 1)[1].split("Exit status")[0].rstrip(),
+        epilog="Settings: config/retrain.yml. Help on one command: python -m bot.retrain COMMAND --help")
+    parser.add_argument("--config", type=Path, help="settings file (default: config/retrain.yml)")
+    parser.add_argument("--project", type=Path, help=argparse.SUPPRESS)
+    who = argparse.ArgumentParser(add_help=False)
+    who.add_argument("--actor", metavar="NAME", help="your name, recorded in the audit log (required)")
+    server = argparse.ArgumentParser(add_help=False)
+    server.add_argument("--offline", action="store_true",
+                        help="the assistant is not running: only change which model it starts with next time")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    review = commands.add_parser("review", help="show the messages to review, with their ids",
+                                 description="Family messages the bot was unsure about, got wrong or was "
+                                             "marked unhelpful for, plus a few random ones to check. Near-"
+                                             "identical messages are shown once with a count. Personal "
+                                             "details are replaced by placeholders.")
+    review.add_argument("--limit", type=int, default=50, help="show at most this many (default 50)")
+    review.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+    label = commands.add_parser("label", parents=[who], help="say what a message from the review means",
+                                description="Label a message from `review` by its id. Give the intent it "
+                                            "should have (see docs/intents.md), or --not-useful, or "
+                                            "--new-intent NAME if none fits.")
+    label.add_argument("id", help="the message id shown by review")
+    label.add_argument("intent", nargs="?", help="the intent the message should have, e.g. section_20")
+    label.add_argument("--not-useful", action="store_true", help="nothing to learn from this message")
+    label.add_argument("--new-intent", metavar="NAME", help="suggest a new intent to the developers")
+    label.add_argument("--note", help="a short note for the audit log or the developers")
+
+    train = commands.add_parser("train", parents=[who], help="train a new candidate model and evaluate it",
+                                description="Train a candidate model from the training data (it does not go "
+                                            "live), showing progress, then compare it with the live model.")
+    train.add_argument("--no-evaluate", action="store_true", help="train only; evaluate later")
+
+    commands.add_parser("status", help="the latest training and which model is live")
+
+    evaluate = commands.add_parser("evaluate", help="compare a candidate with the live model",
+                                   description="Run the candidate and the live model on the fixed test set "
+                                               "(tests/nlu_test.yml) and say whether the candidate may go live.")
+    evaluate.add_argument("candidate", nargs="?", help="candidate file or name (default: the newest)")
+
+    promote = commands.add_parser("promote", parents=[who, server], help="put a candidate live",
+                                  description="Put an evaluated candidate live without dropping conversations, "
+                                              "but only if it is no worse than the live model.")
+    promote.add_argument("candidate", nargs="?", help="candidate file or name (default: the newest)")
+
+    commands.add_parser("rollback", parents=[who, server], help="put the previous model back")
+
+    export = commands.add_parser("export", parents=[who], help="redacted transcripts for a date range",
+                                 description="Write every family, bot and adviser message between two dates "
+                                             "(days in England, both included), with personal details replaced.")
+    export.add_argument("--from", dest="first", type=_date, required=True, metavar="DATE", help="first day, 2026-11-01")
+    export.add_argument("--to", dest="last", type=_date, required=True, metavar="DATE", help="last day, 2026-11-30")
+    export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl", help="jsonl (default) or csv")
+    export.add_argument("--out", type=Path, help="file to write (default: the screen)")
+
+    purge = commands.add_parser("purge", parents=[who], help="delete old transcripts, or one conversation",
+                                description="Delete transcripts older than the retention period "
+                                            "(config/retrain.yml, 90 days), or one conversation with "
+                                            "--conversation. Labelled training examples are kept.")
+    group = purge.add_mutually_exclusive_group()
+    group.add_argument("--days", type=_days, help="delete what is older than this many days instead")
+    group.add_argument("--conversation", metavar="ID", help="delete this one conversation")
+    purge.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    return parser
+
+
+def _candidate(cfg: config_mod.RetrainConfig, given: Optional[str]) -> Path:
+    if given:
+        path = Path(given)
+        for option in (path, cfg.candidates_dir / given, cfg.candidates_dir / f"{given}.tar.gz"):
+            if option.is_file():
+                return option.resolve()
+        raise Refused(f"no candidate called {given!r} in {cfg.candidates_dir}")
+    found = sorted(cfg.candidates_dir.glob("candidate-*.tar.gz"))
+    if not found:
+        raise Refused("there is no candidate yet: run `python -m bot.retrain train --actor NAME` first")
+    return found[-1].resolve()
+
+
+def _server(cfg: config_mod.RetrainConfig, offline: bool):
+    from bot.retrain.model_server import ModelServer
+
+    return None if offline else ModelServer(cfg.rasa_url, config_mod.rasa_token(cfg))
+
+
+def _print_item(item, out: TextIO) -> None:
+    from bot.retrain.inbox import REASONS
+
+    count = f" x{item.count}" if item.count > 1 else ""
+    out.write(f"[{item.id}]{count}  {item.text}\n")
+    out.write(f"    why: {'; '.join(REASONS[r] for r in item.reasons)}\n")
+    hints = ", ".join(f"{name} {conf:.2f}" for name, conf in item.suggestions) or "none"
+    out.write(f"    model said: {item.intent} ({item.confidence:.2f});  top 3: {hints}\n")
+    for variant in item.variants:
+        out.write(f"    also: {variant}\n")
+    if item.in_test_set:
+        out.write("    (this message is in the test set, so it cannot be added to the training data)\n")
+
+
+def _print_report(report, out: TextIO) -> None:
+    live, cand = report["live"], report["candidate"]
+    out.write(f"Test set {report['test_set']} ({report['messages']} messages)\n")
+    out.write(f"{'':<32}{'live':>8}{'candidate':>11}\n")
+    out.write(f"{'accuracy':<32}{live['accuracy']:>8.3f}{cand['accuracy']:>11.3f}\n")
+    out.write(f"{'macro-F1':<32}{live['macro_f1']:>8.3f}{cand['macro_f1']:>11.3f}\n\n")
+    out.write(f"{'intent':<32}{'F1 live':>8}{'F1 cand':>9}{'prec':>7}{'recall':>8}{'n':>5}\n")
+    for intent, row in cand["per_intent"].items():
+        before = live["per_intent"].get(intent, {}).get("f1", 0.0)
+        out.write(f"{intent:<32}{before:>8.2f}{row['f1']:>9.2f}{row['precision']:>7.2f}{row['recall']:>8.2f}"
+                  f"{row['support']:>5}\n")
+    out.write(f"\nPictures: {report['files']['confusion']}\n          {report['files']['comparison']}\n")
+    if report["promotion"]["ok"]:
+        out.write("The candidate is no worse than the live model: it can be promoted.\n")
+    else:
+        out.write("The candidate cannot be promoted:\n")
+        for reason in report["promotion"]["reasons"]:
+            out.write(f"  - {reason}\n")
+
+
+class _ProgressBar:
+    def __init__(self, out: TextIO):
+        self.out, self.last = out, None
+
+    def __call__(self, status) -> None:
+        shown = (status.state, int(status.percent), status.component)
+        if shown == self.last:
+            return
+        self.last = shown
+        filled = int(status.percent / 5)
+        what = status.component or status.message
+        self.out.write(f"\r[{'#' * filled}{'.' * (20 - filled)}] {status.percent:5.1f}%  {status.state}: "
+                       f"{what[:40]:<40}")
+        self.out.flush()
+
+
+def run(args: argparse.Namespace, clock: Clock, out: TextIO, err: TextIO) -> int:
+    cfg = config_mod.load_config(args.config, args.project)
+    from bot.retrain import audit, deploy, evaluation, export, inbox, labels, retention, training
+
+    if hasattr(args, "actor"):
+        args.actor = audit.check_actor(args.actor)
+    if args.command == "review":
+        items = inbox.load_inbox(cfg, clock())
+        if args.json:
+            out.write(json.dumps([i.to_dict() for i in items[:args.limit]], indent=1, ensure_ascii=False) + "\n")
+            return 0
+        out.write(f"{len(items)} to review (last {cfg.inbox.days} days){', showing ' + str(args.limit) if len(items) > args.limit else ''}\n\n")
+        for item in items[:args.limit]:
+            _print_item(item, out)
+            out.write("\n")
+        if items:
+            out.write("Label one: python -m bot.retrain label ID INTENT --actor NAME "
+                      "(or --not-useful, or --new-intent NAME)\n")
+        return 0
+    if args.command == "label":
+        if sum([bool(args.intent), args.not_useful, bool(args.new_intent)]) != 1:
+            raise Refused("give exactly one of: an INTENT, --not-useful, or --new-intent NAME")
+        done = labels.decide(cfg, args.id, args.actor, clock(), intent=args.intent, not_useful=args.not_useful,
+                             new_intent=args.new_intent, note=args.note)
+        if done["action"] == "label":
+            out.write(f"Added to {done['intent']} in {Path(done['file']).name} (line {done['line']}): "
+                      f"{done['example']}\nIt is used from the next training (python -m bot.retrain train).\n")
+        elif done["action"] == "not_useful":
+            out.write("Marked not useful; it will not be shown again.\n")
+        else:
+            out.write(f"Suggested new intent {done['intent']} for the developers.\n")
+        return 0
+    if args.command == "train":
+        status = training.train_candidate(cfg, args.actor, clock=clock, evaluate=not args.no_evaluate,
+                                          on_progress=_ProgressBar(err), server=_server(cfg, False))
+        err.write("\n")
+        if status.state != "done":
+            raise Refused(f"training failed: {status.message}\n" + "\n".join(status.log_tail[-8:]))
+        out.write(f"Trained {status.candidate_path}\n")
+        if status.report:
+            _print_report(json.loads(Path(status.report).read_text()), out)
+        return 0
+    if args.command == "status":
+        state = training.read_status(cfg)
+        out.write(f"Training: {state['state']}")
+        if state.get("candidate"):
+            out.write(f" ({state['candidate']}, {state['percent']}%, started {state['started']} by {state['actor']})")
+        out.write(f"\n  {state.get('message') or ''}\n")
+        live = deploy.read_live(cfg)
+        out.write(f"Live model: {live.get('live') or deploy.live_model(cfg)}\n")
+        if live.get("previous"):
+            out.write(f"Previous (rollback): {live['previous']}\n")
+        return 0
+    if args.command == "evaluate":
+        report = evaluation.evaluate_candidate(cfg, _candidate(cfg, args.candidate), now=clock(),
+                                               live=deploy.current_live(cfg, _server(cfg, False)))
+        _print_report(report, out)
+        return 0
+    if args.command == "promote":
+        candidate = _candidate(cfg, args.candidate)
+        state = deploy.promote(cfg, candidate, args.actor, clock(), server=_server(cfg, args.offline))
+        out.write(f"Live now: {state['live']}\nPrevious (for rollback): {state['previous']}\n")
+        if args.offline:
+            out.write("The running assistant was not told; it uses this model from its next start.\n")
+        return 0
+    if args.command == "rollback":
+        state = deploy.rollback(cfg, args.actor, clock(), server=_server(cfg, args.offline))
+        out.write(f"Live now: {state['live']} (rolled back from {state['previous']})\n")
+        return 0
+    if args.command == "export":
+        if args.out:
+            fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # transcripts: owner only
+            with open(fd, "w", newline="") as handle:
+                rows = export.export_transcripts(cfg, args.first, args.last, handle, fmt=args.format,
+                                                 actor=args.actor, now=clock())
+            err.write(f"Wrote {rows} messages to {args.out}\n")
+        else:
+            export.export_transcripts(cfg, args.first, args.last, out, fmt=args.format, actor=args.actor,
+                                      now=clock())
+        return 0
+    if args.command == "purge":
+        what = (f"conversation {args.conversation}" if args.conversation
+                else f"all transcripts older than {args.days or cfg.retention_days} days")
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise Refused(f"this deletes {what} for good; add --yes to confirm")
+            if input(f"Delete {what} for good? Type yes: ").strip().lower() != "yes":
+                raise Refused("nothing deleted")
+        if args.conversation:
+            deleted = retention.delete_conversation(cfg, args.conversation, now=clock(), actor=args.actor)
+        else:
+            deleted = retention.delete_older_than(cfg, now=clock(), actor=args.actor, days=args.days)
+        out.write("Deleted: " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in deleted.to_dict().items()) + "\n")
+        return 0
+    raise Refused("say what to do: review, label, train, status, evaluate, promote, rollback, export or purge "
+                  "(python -m bot.retrain --help)")
+
+
+def main(argv: Optional[List[str]] = None, *, clock: Clock = utc_now, out: TextIO = sys.stdout,
+         err: TextIO = sys.stderr) -> int:
+    from bot.retrain.audit import AuditError
+    from bot.retrain.deploy import PromotionRefused
+    from bot.retrain.labels import LabelRefused
+    from bot.retrain.model_server import ModelServerError
+    from bot.retrain.privacy import RedactionUnavailable
+    from bot.retrain.training import TrainingBusy
+
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # --help (0) or wrong usage (2): argparse has said why on stderr
+        return int(stop.code or 0)
+    if args.command is None:
+        parser.print_help(err)
+        return 2
+    if hasattr(args, "actor") and not args.actor:
+        err.write(f"{parser.prog} {args.command}: error: say who you are with --actor NAME "
+                  "(every change is recorded in the audit log)\n")
+        return 2
+    try:
+        return run(args, clock, out, err)
+    except (Refused, LabelRefused, PromotionRefused, TrainingBusy, AuditError, ModelServerError,
+            RedactionUnavailable, config_mod.ConfigError, FileNotFoundError, ValueError) as error:
+        err.write(f"{parser.prog} {args.command}: {error}\n")
+        return 1

@@ -1,0 +1,81 @@
+"""Exporting redacted transcripts for a date range, from the tracker store.
+
+One row per message, in conversation order: conversation id, time (UTC, ISO 8601), who said it
+(family, bot, or adviser for an adviser's message in a taken-over chat), the adviser's name, the
+intent the model gave a family message, and the text, redacted. Dates are days in England
+(Europe/London): --from 2026-11-01 --to 2026-11-30 covers both whole days.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Callable, Dict, Iterable, List, Optional, TextIO, Tuple
+from zoneinfo import ZoneInfo
+
+from bot.retrain import privacy, stores
+from bot.retrain.audit import AuditLog, check_actor
+from bot.retrain.config import RetrainConfig
+from bot.retrain.stores import TrackerEvent
+
+LONDON = ZoneInfo("Europe/London")
+FIELDS = ("conversation_id", "at", "sender", "adviser", "intent", "text")
+
+
+def day_range(first: date, last: date) -> Tuple[float, float]:
+    """[start of `first`, start of the day after `last`) in England, as epoch seconds."""
+    if last < first:
+        raise ValueError(f"the end date {last} is before the start date {first}")
+    start = datetime.combine(first, time(0), LONDON)
+    end = datetime.combine(last + timedelta(days=1), time(0), LONDON)
+    return start.timestamp(), end.timestamp()
+
+
+def transcript_rows(events: Iterable[TrackerEvent], redact: Callable[[str], str]) -> List[Dict[str, Optional[str]]]:
+    """Family and bot messages as export rows, texts redacted. Pure apart from `redact`."""
+    rows = []
+    for event in events:
+        if event.type_name not in ("user", "bot") or not (event.data.get("text") or "").strip():
+            continue
+        metadata = event.data.get("metadata") or {}
+        adviser = metadata.get("adviser") if event.type_name == "bot" else None
+        sender = "family" if event.type_name == "user" else ("adviser" if metadata.get("source") == "adviser"
+                                                               or adviser else "bot")
+        intent = ((event.data.get("parse_data") or {}).get("intent") or {}).get("name") if sender == "family" else None
+        rows.append({
+            "conversation_id": event.sender_id,
+            "at": datetime.fromtimestamp(event.timestamp, timezone.utc).isoformat(timespec="seconds")
+                  .replace("+00:00", "Z"),
+            "sender": sender, "adviser": adviser, "intent": intent, "text": redact(event.data["text"]),
+        })
+    return rows
+
+
+def write_rows(rows: List[Dict[str, Optional[str]]], out: TextIO, fmt: str) -> None:
+    if fmt == "jsonl":
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    elif fmt == "csv":
+        writer = csv.DictWriter(out, fieldnames=FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        raise ValueError(f"unknown format {fmt!r}: use jsonl or csv")
+
+
+def export_transcripts(cfg: RetrainConfig, first: date, last: date, out: TextIO, *, fmt: str = "jsonl",
+                       actor: str, now: datetime, redact: Optional[Callable[[str], str]] = None) -> int:
+    """Write the redacted transcripts of [first, last] to `out`; audited; returns the number of rows."""
+    actor = check_actor(actor)
+    if fmt not in ("jsonl", "csv"):
+        raise ValueError(f"unknown format {fmt!r}: use jsonl or csv")
+    since, until = day_range(first, last)
+    events = stores.read_events(cfg.tracker_db, since=since, until=until, types=("user", "bot"))
+    rows = transcript_rows(events, redact or privacy.redact)
+    buffer = io.StringIO()  # redact everything before writing anything
+    write_rows(rows, buffer, fmt)
+    out.write(buffer.getvalue())
+    AuditLog(cfg.audit_log).record(actor, "export", now, after={"from": str(first), "to": str(last),
+                                                                "format": fmt, "rows": len(rows)})
+    return len(rows)
