@@ -15,15 +15,22 @@ bound to the loop they were made in, so the session-scoped `browser` lives in py
 
 Missing prerequisites (chromium, the playwright package, node_modules/axe-core) fail the tests,
 unless ALLOW_SKIP_BROWSER=1 is set, in which case they are skipped with the reason.
+
+Fixtures: `browser` (one Chromium per session), `page` (a guarded page in a fresh context),
+`new_page` (a factory for more guarded pages, each in its own context: a second person),
+`offsite_requests`, `console_errors`, and `closed_stack` (the product with webchat closed; the
+open one is `stack` in tests/conftest.py). `axe_violations(page)` runs axe-core on a page.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import threading
 from datetime import date
 from pathlib import Path
-from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, List, Optional, Sequence
+from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, Iterator, List, Optional, Sequence
 from urllib.parse import urlsplit
 
 import pytest
@@ -187,13 +194,15 @@ async def new_page(
 # `stack` (tests/conftest.py) is the product with webchat staffed all day. Out-of-hours tests use
 # `closed_stack`: webchat closed by a staff closure this week, next open on a Monday or Thursday
 # at 1pm (tests.stack.closed_this_week). It takes as long to start as `stack`, so when a collected
-# test needs it, it is started in a background thread as soon as the first browser test runs,
-# while `stack` starts in the main thread.
+# test needs it, it is started in a background thread as soon as collection is over, while other
+# tests run and `stack` starts.
 
 
 class _StackInBackground:
-    def __init__(self, var: Path, hours: str):
-        self._var = var
+    """tests.stack.running_stack in a thread of its own: started now, used by get(), stopped by stop()."""
+
+    def __init__(self, hours: str):
+        self._var = Path(tempfile.mkdtemp(prefix="pytest-closed-stack-"))
         self._hours = hours
         self._ready = threading.Event()
         self._stop = threading.Event()
@@ -218,64 +227,55 @@ class _StackInBackground:
     def get(self) -> Any:
         self._ready.wait(timeout=900)
         if self._stack is None:
-            raise RuntimeError(f"the closed stack did not start: {self._error!r}")
+            raise RuntimeError(f"the closed stack did not start: {self._error}")
         return self._stack
+
+    def signal_stop(self) -> None:
+        self._stop.set()
 
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=60)
+        if not self._thread.is_alive():
+            shutil.rmtree(self._var, ignore_errors=True)
 
 
 _CLOSED: List[_StackInBackground] = []
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _start_closed_stack_early(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
-    """Starts the closed stack now if a collected test will need it (see above)."""
-    if any("closed_stack" in getattr(item, "fixturenames", ()) for item in request.session.items):
-        from tests.stack import closed_this_week
+def _start_closed_stack() -> _StackInBackground:
+    from tests.stack import closed_this_week
 
-        _CLOSED.append(_StackInBackground(tmp_path_factory.mktemp("closed-stack"), closed_this_week(date.today())))
-    try:
-        yield
-    finally:
-        while _CLOSED:
-            _CLOSED.pop().stop()
+    if not _CLOSED:
+        _CLOSED.append(_StackInBackground(closed_this_week(date.today())))
+    return _CLOSED[0]
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the closed stack early if a test that will run needs it (see above)."""
+    if session.config.option.collectonly or _missing_prerequisites():
+        return
+    if any("closed_stack" in getattr(item, "fixturenames", ()) for item in session.items):
+        _start_closed_stack()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    while _CLOSED:
+        _CLOSED.pop().stop()
 
 
 @pytest.fixture(scope="session")
-def closed_stack(_start_closed_stack_early: None, tmp_path_factory: pytest.TempPathFactory) -> Any:
+def closed_stack() -> Iterator[Any]:
     """The whole product (tests.stack.Stack) with webchat closed now by a staff closure."""
-    if not _CLOSED:  # the autouse fixture above normally started it already
-        from tests.stack import closed_this_week
-
-        _CLOSED.append(_StackInBackground(tmp_path_factory.mktemp("closed-stack"), closed_this_week(date.today())))
+    background = _start_closed_stack()  # normally started already, just after collection
     try:
-        return _CLOSED[0].get()
+        running = background.get()
     except RuntimeError as error:
         pytest.fail(str(error))
-
-# DEVONLY-BEGIN (temporary: reuse stacks already running while writing the tests)
-if os.environ.get("DEV_STACKS"):
-    import json as _json
-    from types import SimpleNamespace as _NS
-
-    def _dev(which):
-        info = _json.load(open(f"/tmp/devstack/{which}/url"))
-        return _NS(gateway_url=info["url"], cfg=_NS(gateway_db_url=info["db"]))
-
-    @pytest.fixture(scope="session")
-    def stack():
-        return _dev("open")
-
-    @pytest.fixture(scope="session")
-    def closed_stack():
-        return _dev("closed")
-
-    @pytest.fixture(scope="session", autouse=True)
-    def _start_closed_stack_early():
-        yield
-# DEVONLY-END
+    yield running
+    # Start stopping now, so that it stops while fixtures set up before this one are torn down
+    # (`stack`, usually); pytest_sessionfinish waits for it.
+    background.signal_stop()
 
 
 async def axe_violations(
