@@ -53,13 +53,21 @@ async def test_reconnect_resumes_with_nothing_lost_or_duplicated(h):
     assert again.of("user_echo")[0]["message"]["id"] == history[0]["id"]
 
 
-@pytest.mark.parametrize("bad", ["", "   ", None, 42, {"x": 1}, ["a"], "\u200b\u202e", "x" * 2001])
+@pytest.mark.parametrize("bad", ["", "   ", 42, {"x": 1}, ["a"], "\u200b\u202e", "x" * 2001])
 async def test_bad_messages_get_a_clear_answer_and_never_reach_rasa(h, bad):
     family = await h.family()
     await family.say(bad)
     await wait_until(lambda: family.texts())
     assert ("empty" in family.texts()[0]) or ("longer than" in family.texts()[0])
     assert h.rasa.received == []
+
+
+async def test_a_user_uttered_without_a_message_is_ignored(h):
+    family = await h.family()
+    await family.sio.emit("user_uttered", {"session_id": family.session_id})
+    await family.say("hello")
+    await wait_until(lambda: family.texts())
+    assert family.texts() == ["You said: hello"] and h.rasa.received == ["hello"]
 
 
 async def test_control_and_invisible_characters_are_removed(h):

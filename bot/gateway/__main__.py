@@ -14,7 +14,7 @@ def main() -> None:
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     cfg = settings_mod.load()
     web.run_app(create_app(cfg), host=cfg.bind_host, port=cfg.gateway_port, print=None,
-                access_log=None)
+                access_log=None, shutdown_timeout=5)
 
 
 if __name__ == "__main__":

@@ -147,6 +147,8 @@ class ConversationService:
         return session_id
 
     async def family_message(self, conversation_id: str, raw_text: Any, client_id: Any = None) -> None:
+        if raw_text is None:  # no message at all (rasa-webchat opening without an initPayload): nothing to answer
+            return
         text = clean_text(raw_text)
         client_id = client_id if isinstance(client_id, str) and 0 < len(client_id) <= 64 else None
         if client_id:
