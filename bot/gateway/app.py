@@ -8,7 +8,7 @@ import asyncio
 import logging
 import secrets
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Set
 
@@ -19,7 +19,7 @@ from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
 from actions.content_store import load_content
 from bot import settings as settings_mod
-from bot.gateway import console_views
+from bot.gateway import console_views, review_views
 from bot.gateway.conversations import (
     ADVISERS_ROOM,
     CONSOLE_NS,
@@ -37,6 +37,10 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 VENDOR = settings_mod.ROOT / "node_modules" / "socket.io-client" / "dist"
 ADVISER_GRACE_SECONDS = 90  # an adviser whose console dropped stays available this long (a reload)
+RETENTION_EVERY = timedelta(days=1)  # old transcripts are deleted at most this often
+RETENTION_RETRY = timedelta(hours=1)  # after a failed deletion, try again this much later
+RETENTION_CHECK_SECONDS = 60
+RETENTION_ACTOR = "retention job"
 
 
 def utc_now() -> datetime:
@@ -57,6 +61,8 @@ class Gateway:
         self.monotonic = monotonic
         self.wall = wall
         self.background = background
+        self.retrain_cfg = None  # bot.retrain's RetrainConfig, made on first use (review_views.retrain_config)
+        self.retention_ran: Optional[datetime] = None  # when the daily retention job last ran (gateway clock)
         self.store = Store(settings.gateway_db_url)
         self.store.seed_canned(clock())
         self.rasa = RasaClient(settings.rasa_url, rasa_token, action_url=settings.action_url)
@@ -101,16 +107,49 @@ class Gateway:
         await self.conversations.retry_pending()
         await self.conversations.sweep()
 
+    async def daily_retention(self) -> bool:
+        """Delete transcripts older than the retention period (config/retrain.yml `retention.days`) from
+        the tracker store and this store, at most once a day (by the gateway's clock), in a worker
+        thread. True if it ran now. A failed run is tried again an hour later."""
+        now = self.clock()
+        if self.retention_ran is not None and now - self.retention_ran < RETENTION_EVERY:
+            return False
+        from bot.retrain.retention import delete_older_than
+
+        loop = asyncio.get_running_loop()
+        try:
+            cfg = review_views.retrain_config(self)
+            if self.retention_ran is None:  # just started: it may have run shortly before a restart
+                self.retention_ran = await loop.run_in_executor(
+                    None, review_views.last_retention_run, cfg, RETENTION_ACTOR)
+                if self.retention_ran is not None and now - self.retention_ran < RETENTION_EVERY:
+                    return False
+            self.retention_ran = now
+            deleted = await loop.run_in_executor(None, lambda: delete_older_than(cfg, now=now, actor=RETENTION_ACTOR))
+        except Exception:
+            self.retention_ran = now - RETENTION_EVERY + RETENTION_RETRY
+            raise
+        self.store.audit(RETENTION_ACTOR, "retention_purge", now,
+                         detail=", ".join(f"{k}={v}" for k, v in deleted.to_dict().items()))
+        return True
+
     async def run_background(self, app: web.Application):
-        task = asyncio.ensure_future(self._loop()) if self.background else None
+        tasks = [asyncio.ensure_future(self._loop()), asyncio.ensure_future(self._retention_loop())] \
+            if self.background else []
         await self.rasa.start()
         yield
-        if task:
+        for task in tasks:
             task.cancel()
         for timer in self._offline_timers.values():
             timer.cancel()
         await self.rasa.close()
         self.store.close()
+
+    async def disconnect_everyone(self, app: web.Application) -> None:
+        """On shutdown, close every socket so the process stops at once; widgets reconnect by themselves."""
+        for namespace in list(self.sio.manager.get_namespaces()):
+            for sid, _ in list(self.sio.manager.get_participants(namespace, None)):
+                await self.sio.disconnect(sid, namespace=namespace)
 
     async def _loop(self) -> None:
         while True:
@@ -119,6 +158,15 @@ class Gateway:
                 await self.tick()
             except Exception:  # never let one bad round stop the loop
                 log.exception("background round failed")
+
+    async def _retention_loop(self) -> None:
+        """A timer of its own, so a long deletion never holds up the queue and the retries above."""
+        while True:
+            try:
+                await self.daily_retention()
+            except Exception:
+                log.exception("the daily retention job failed; it will be tried again in an hour")
+            await asyncio.sleep(RETENTION_CHECK_SECONDS)
 
 
 # -- family sockets (Rasa's socket.io channel protocol) ----------------------------------------
@@ -299,5 +347,7 @@ def create_app(settings: Optional[settings_mod.Settings] = None, **overrides: An
     app.router.add_get("/favicon.ico", lambda request: web.Response(status=204))
     app.router.add_get("/internal/availability", internal_availability)
     app.add_routes(console_views.routes)
+    app.add_routes(review_views.routes)
     app.cleanup_ctx.append(gateway.run_background)
+    app.on_shutdown.append(gateway.disconnect_everyone)
     return app

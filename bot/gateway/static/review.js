@@ -1,0 +1,900 @@
+/*
+ * Staff review page (/console/review): the review inbox and labelling, retraining with progress, the
+ * evaluation of the candidate against the live model, putting it live or rolling back, which model is
+ * live, and deleting a conversation on request. Speaks the JSON API under /console/api/review
+ * (bot/gateway/review_views.py). Plain DOM, no framework, no build step.
+ *
+ * Every piece of data is rendered with textContent or text nodes, never as HTML.
+ *
+ * Also loaded by the console page, where it only shows staff-only links ([data-staff-only], hidden in
+ * the HTML) to staff and removes them for everyone else, as console.js does with the canned editor.
+ */
+(function () {
+  "use strict";
+
+  const API = "/console/api/review";
+  const LOGIN_PATH = "/console/login";
+  const POLL_MS = 2000; // while a training runs
+  const IDLE_POLL_MS = 30000; // otherwise
+  const NOTICE_CLEAR_MS = 20000;
+  const RUNNING = ["starting", "running", "evaluating"];
+  const STATE_TEXT = {
+    idle: "No training has run yet.",
+    starting: "Starting the training",
+    running: "Training",
+    evaluating: "Testing the candidate on the test set",
+    done: "Finished",
+    failed: "The training failed",
+  };
+
+  const app = {
+    csrf: "",
+    role: "adviser",
+    items: [],
+    intents: [],
+    status: null,
+    report: null,
+    live: null,
+    pollTimer: 0,
+    announced: "",
+    deploying: false,
+    noticeTimers: {},
+    els: {},
+  };
+
+  /* ------------------------------------------------------------------ DOM helpers */
+
+  function h(tag, props, children) {
+    const node = document.createElement(tag);
+    Object.keys(props || {}).forEach(function (key) {
+      const value = props[key];
+      if (value === null || value === undefined || value === false) return;
+      if (key === "text") node.textContent = String(value);
+      else if (key === "className") node.className = value;
+      else if (key.slice(0, 2) === "on" && typeof value === "function") {
+        node.addEventListener(key.slice(2), value);
+      } else node.setAttribute(key, value === true ? "" : String(value));
+    });
+    (children || []).forEach(function (child) {
+      if (child === null || child === undefined || child === false) return;
+      node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+    });
+    return node;
+  }
+
+  function byId(id) {
+    return document.getElementById(id);
+  }
+
+  function meta(name) {
+    const node = document.querySelector('meta[name="' + name + '"]');
+    return node ? node.getAttribute("content") || "" : "";
+  }
+
+  function safeToken(value) {
+    return String(value || "unknown").replace(/[^a-zA-Z0-9_-]/g, "");
+  }
+
+  function setNotice(node, text, keep) {
+    if (!node) return;
+    const key = node.id;
+    window.clearTimeout(app.noticeTimers[key]);
+    node.textContent = text || "";
+    if (text && !keep) {
+      app.noticeTimers[key] = window.setTimeout(function () {
+        node.textContent = "";
+      }, NOTICE_CLEAR_MS);
+    }
+  }
+
+  function errorText(error) {
+    return typeof error === "string" ? error : error && error.message ? error.message : "Something went wrong.";
+  }
+
+  function when(iso) {
+    if (!iso) return "";
+    const date = new Date(iso);
+    if (isNaN(date.getTime())) return String(iso);
+    return date.toLocaleString("en-GB", {
+      timeZone: "Europe/London",
+      day: "numeric",
+      month: "short",
+      year: "numeric",
+      hour: "2-digit",
+      minute: "2-digit",
+    });
+  }
+
+  function score(value) {
+    return typeof value === "number" ? value.toFixed(3) : "none";
+  }
+
+  function percent(value) {
+    return typeof value === "number" ? Math.round(value * 100) + "%" : "";
+  }
+
+  /* ------------------------------------------------------------------ staff-only elements (any page) */
+
+  function applyRole() {
+    app.role = meta("role") === "staff" ? "staff" : "adviser";
+    document.querySelectorAll("[data-staff-only]").forEach(function (node) {
+      if (app.role !== "staff") node.remove();
+      else node.hidden = false;
+    });
+  }
+
+  /* ------------------------------------------------------------------ API */
+
+  class ApiError extends Error {
+    constructor(message, status, data) {
+      super(message);
+      this.status = status;
+      this.data = data || {};
+    }
+  }
+
+  function goToLogin() {
+    window.location.assign(LOGIN_PATH);
+    return new ApiError("Your session has ended. Please sign in again.", 401);
+  }
+
+  async function api(method, path, body) {
+    const options = { method: method, credentials: "same-origin", headers: { Accept: "application/json" } };
+    if (method !== "GET") {
+      options.headers["Content-Type"] = "application/json";
+      options.headers["X-CSRF-Token"] = app.csrf;
+      options.body = JSON.stringify(body || {});
+    }
+    let response;
+    try {
+      response = await fetch(API + path, options);
+    } catch (err) {
+      throw new ApiError("Could not reach the server. Check your connection and try again.", 0);
+    }
+    if (response.status === 401) throw goToLogin();
+    if (response.redirected && new URL(response.url).pathname === LOGIN_PATH) throw goToLogin();
+    let data = null;
+    try {
+      data = await response.json();
+    } catch (err) {
+      data = null;
+    }
+    if (!response.ok) {
+      const message =
+        data && typeof data.error === "string" && data.error
+          ? data.error
+          : "Something went wrong (error " + response.status + "). Please try again.";
+      throw new ApiError(message, response.status, data);
+    }
+    return data || {};
+  }
+
+  function setBusy(buttons, busy) {
+    buttons.forEach(function (button) {
+      if (!button) return;
+      if (busy) {
+        button.dataset.wasDisabled = button.disabled ? "1" : "";
+        button.disabled = true;
+        button.setAttribute("aria-busy", "true");
+      } else {
+        button.disabled = button.dataset.wasDisabled === "1";
+        button.removeAttribute("aria-busy");
+      }
+    });
+  }
+
+  /* ------------------------------------------------------------------ 1. inbox */
+
+  async function loadInbox(announceResult) {
+    const els = app.els;
+    setNotice(els.inboxError, "");
+    els.inboxReload.disabled = true;
+    try {
+      const data = await api("GET", "/inbox");
+      app.items = Array.isArray(data.items) ? data.items : [];
+      app.intents = Array.isArray(data.intents) ? data.intents : [];
+      if (data.days) els.inboxDays.textContent = String(data.days);
+      renderInbox();
+      if (announceResult) {
+        setNotice(els.inboxStatus, countText(app.items.length) + " to review.");
+      }
+    } catch (error) {
+      els.inboxLoading.hidden = true;
+      setNotice(els.inboxError, "The messages could not be loaded: " + errorText(error), true);
+    } finally {
+      els.inboxReload.disabled = false;
+    }
+  }
+
+  function countText(count) {
+    return count === 1 ? "1 message" : count + " messages";
+  }
+
+  function renderCount() {
+    app.els.inboxCount.textContent = "(" + countText(app.items.length) + ")";
+    app.els.inboxEmpty.hidden = app.items.length > 0;
+  }
+
+  function renderInbox() {
+    const list = app.els.inboxList;
+    app.els.inboxLoading.hidden = true;
+    list.replaceChildren.apply(
+      list,
+      app.items.map(function (item, index) {
+        return itemNode(item, index);
+      })
+    );
+    renderCount();
+  }
+
+  function intentSelect(id, describedBy) {
+    const select = h("select", { id: id, "aria-describedby": describedBy, "data-testid": "intent-select" }, [
+      h("option", { value: "", text: "Choose an intent" }),
+    ]);
+    app.intents.forEach(function (intent) {
+      select.appendChild(h("option", { value: intent, text: intent }));
+    });
+    return select;
+  }
+
+  function itemNode(item, index) {
+    const key = safeToken(item.id) + "-" + index;
+    const textId = "item-text-" + key;
+    const errorNode = h("p", { className: "item-error", "data-testid": "item-error" });
+    const controls = [];
+    const node = h("li", { className: "inbox-item", "data-item-id": item.id, "data-testid": "inbox-item" });
+
+    const heading = h("h3", { className: "item-heading", id: textId, tabindex: "-1" }, [
+      h("span", { className: "visually-hidden", text: "Message: " }),
+      h("q", { className: "item-text", "data-testid": "item-text", text: item.text }),
+    ]);
+
+    const facts = h("ul", { className: "item-facts" }, [
+      h("li", { text: item.count === 1 ? "Seen once" : "Seen " + item.count + " times" }),
+      h("li", { "data-testid": "item-reasons" }, [
+        h("span", { className: "fact-name", text: "Why it is here: " }),
+        (item.reason_text || []).join("; "),
+      ]),
+      item.intent
+        ? h("li", {}, [
+            h("span", { className: "fact-name", text: "The assistant took it as: " }),
+            item.intent + " (" + percent(item.confidence) + " sure)",
+          ])
+        : null,
+      item.last_seen ? h("li", { text: "Last seen " + when(item.last_seen) }) : null,
+    ]);
+
+    let variants = null;
+    if (item.variants && item.variants.length) {
+      variants = h("div", { className: "item-variants" }, [
+        h("p", { className: "small-label", text: "Other wordings grouped with it:" }),
+        h(
+          "ul",
+          {},
+          item.variants.map(function (variant) {
+            return h("li", { text: variant });
+          })
+        ),
+      ]);
+    }
+
+    function decideWith(body) {
+      return function () {
+        decide(item, body, node, controls, errorNode);
+      };
+    }
+
+    let labelling = null;
+    if (item.in_test_set) {
+      labelling = h("p", {
+        className: "item-warning",
+        "data-testid": "item-in-test-set",
+        text:
+          "This message is in the test set, which must stay unseen by training, so it cannot be added to " +
+          "the training data. Mark it not useful or suggest a new intent.",
+      });
+    } else {
+      const suggestions = (item.suggestions || []).map(function (suggestion) {
+        const button = h(
+          "button",
+          {
+            type: "button",
+            className: "suggestion",
+            "aria-describedby": textId,
+            "data-testid": "suggestion",
+            "data-intent": suggestion.intent,
+            onclick: decideWith({ id: item.id, intent: suggestion.intent }),
+          },
+          ["Label as " + suggestion.intent + " ", h("span", { className: "sure", text: "(" + percent(suggestion.confidence) + ")" })]
+        );
+        controls.push(button);
+        return button;
+      });
+      const selectId = "intent-" + key;
+      const select = intentSelect(selectId, textId);
+      const save = h("button", {
+        type: "button",
+        className: "button-primary",
+        "aria-describedby": textId,
+        "data-testid": "save-label",
+        text: "Save label",
+        onclick: function () {
+          if (!select.value) {
+            errorNode.textContent = "Choose an intent first.";
+            setNotice(app.els.inboxError, "Choose an intent first.");
+            select.focus();
+            return;
+          }
+          decideWith({ id: item.id, intent: select.value })();
+        },
+      });
+      controls.push(select, save);
+      labelling = h("div", { className: "item-labelling" }, [
+        suggestions.length
+          ? h("div", { className: "suggestions", role: "group", "aria-labelledby": "sugg-" + key }, [
+              h("p", { className: "small-label", id: "sugg-" + key, text: "The assistant's top suggestions" }),
+              h("div", { className: "row" }, suggestions),
+            ])
+          : null,
+        h("div", { className: "label-row" }, [
+          h("label", { for: selectId, text: "Intent" }),
+          h("div", { className: "row" }, [select, save]),
+        ]),
+      ]);
+    }
+
+    const notUseful = h("button", {
+      type: "button",
+      "aria-describedby": textId,
+      "data-testid": "not-useful",
+      text: "Not useful",
+      onclick: decideWith({ id: item.id, not_useful: true }),
+    });
+    const newId = "new-intent-" + key;
+    const newInput = h("input", {
+      id: newId,
+      type: "text",
+      autocomplete: "off",
+      spellcheck: "false",
+      maxlength: "64",
+      "aria-describedby": newId + "-hint",
+      "data-testid": "new-intent-input",
+    });
+    const suggestNew = h("button", {
+      type: "button",
+      "aria-describedby": textId,
+      "data-testid": "suggest-new-intent",
+      text: "Suggest new intent",
+      onclick: function () {
+        const name = newInput.value.trim();
+        if (!name) {
+          errorNode.textContent = "Type a name for the new intent first.";
+          setNotice(app.els.inboxError, "Type a name for the new intent first.");
+          newInput.focus();
+          return;
+        }
+        decideWith({ id: item.id, new_intent: name })();
+      },
+    });
+    controls.push(notUseful, newInput, suggestNew);
+
+    [heading, facts, variants, labelling].forEach(function (part) {
+      if (part) node.appendChild(part);
+    });
+    node.append(
+      h("div", { className: "item-other" }, [
+        h("div", { className: "row" }, [notUseful]),
+        h("div", { className: "new-intent" }, [
+          h("label", { for: newId, text: "New intent name" }),
+          h("p", {
+            className: "hint",
+            id: newId + "-hint",
+            text: "When none of the intents fits. Lower case letters, digits and _, for example school_admissions.",
+          }),
+          h("div", { className: "row" }, [newInput, suggestNew]),
+        ]),
+      ]),
+      errorNode
+    );
+    return node;
+  }
+
+  async function decide(item, body, node, controls, errorNode) {
+    errorNode.textContent = "";
+    setNotice(app.els.inboxError, "");
+    setBusy(controls, true);
+    try {
+      const result = await api("POST", "/decisions", body);
+      const index = app.items.indexOf(item);
+      if (index >= 0) app.items.splice(index, 1);
+      const next = node.nextElementSibling || node.previousElementSibling;
+      node.remove();
+      renderCount();
+      setNotice(app.els.inboxStatus, "Saved. " + (result.message || ""));
+      const target = next ? next.querySelector(".item-heading") : app.els.inboxHeading;
+      (target || app.els.inboxHeading).focus();
+    } catch (error) {
+      setBusy(controls, false);
+      errorNode.textContent = errorText(error);
+      setNotice(app.els.inboxError, "Not saved: " + errorText(error), true);
+    }
+  }
+
+  /* ------------------------------------------------------------------ 2. retrain */
+
+  function isRunning(status) {
+    return Boolean(status) && RUNNING.indexOf(status.state) >= 0;
+  }
+
+  async function loadStatus() {
+    let status;
+    try {
+      status = await api("GET", "/status");
+    } catch (error) {
+      setNotice(app.els.trainError, "The training progress could not be read: " + errorText(error), true);
+      schedulePoll(POLL_MS * 5);
+      return;
+    }
+    const before = app.status;
+    app.status = status;
+    renderStatus(status);
+    if (isRunning(status)) {
+      schedulePoll(POLL_MS);
+      return;
+    }
+    schedulePoll(IDLE_POLL_MS); // notice a training someone else starts (another page, the command line)
+    if (!before || isRunning(before) || before.candidate !== status.candidate || before.has_report !== status.has_report) {
+      // a training just ended (or the page just opened): show its evaluation and the live model
+      if (status.has_report && status.candidate) loadReport(status.candidate);
+      else renderReport(null);
+      if (before) loadLive();
+    }
+  }
+
+  function schedulePoll(delay) {
+    window.clearTimeout(app.pollTimer);
+    app.pollTimer = window.setTimeout(loadStatus, delay);
+  }
+
+  function statusLine(status) {
+    const pct = Math.round(status.percent || 0);
+    const base = STATE_TEXT[status.state] || status.state;
+    if (isRunning(status)) {
+      return base + ": " + pct + "% done" + (status.component ? " (" + status.component + ")" : "") + ".";
+    }
+    if (status.state === "done") {
+      return (
+        "Finished " + when(status.finished) + ": " + (status.candidate || "the candidate") + " was trained and tested" +
+        (status.actor ? " (started by " + status.actor + ")" : "") + "."
+      );
+    }
+    if (status.state === "failed") {
+      return "The training failed" + (status.finished ? " at " + when(status.finished) : "") + ": " + (status.message || "no reason given") + ".";
+    }
+    return base;
+  }
+
+  function renderStatus(status) {
+    const els = app.els;
+    const running = isRunning(status);
+    const pct = Math.max(0, Math.min(100, Math.round(status.percent || 0)));
+    const shown = status.state === "idle" ? 0 : pct;
+    els.trainProgress.setAttribute("aria-valuenow", String(shown));
+    els.trainProgress.setAttribute(
+      "aria-valuetext",
+      status.state === "idle" ? "Not started" : shown + "%: " + (STATE_TEXT[status.state] || status.state)
+    );
+    els.trainProgress.dataset.state = status.state || "idle";
+    els.trainFill.style.width = shown + "%"; // CSSOM, allowed by the page's style-src 'self'
+    // the live region speaks at each state change and every 10%, not every poll
+    const coarse = status.state + ":" + Math.floor(shown / 10) + ":" + (status.candidate || "");
+    if (coarse !== app.announced) {
+      app.announced = coarse;
+      els.trainStatus.textContent = statusLine(status);
+    }
+    els.trainLog.textContent = (status.log_tail || []).join("\n") || "Nothing yet.";
+    els.trainButton.disabled = running || app.deploying;
+    els.trainButton.textContent = running ? "Training…" : "Retrain now";
+    if (status.state === "failed") setNotice(els.trainError, statusLine(status), true);
+    else if (running) setNotice(els.trainError, "");
+    renderDeployButtons();
+  }
+
+  async function startTraining() {
+    const els = app.els;
+    setNotice(els.trainError, "");
+    els.trainButton.disabled = true;
+    try {
+      const status = await api("POST", "/train");
+      app.status = status;
+      renderStatus(status);
+      renderReport(null);
+      schedulePoll(POLL_MS);
+    } catch (error) {
+      setNotice(els.trainError, "Not started: " + errorText(error), true);
+      els.trainButton.disabled = false;
+      loadStatus();
+    }
+  }
+
+  /* ------------------------------------------------------------------ 3. evaluation */
+
+  async function loadReport(name) {
+    try {
+      renderReport(await api("GET", "/report/" + encodeURIComponent(name)));
+    } catch (error) {
+      renderReport(null);
+      if (error.status !== 404) setNotice(app.els.deployError, "The evaluation could not be loaded: " + errorText(error), true);
+    }
+  }
+
+  function change(live, candidate, limit) {
+    if (typeof live !== "number" || typeof candidate !== "number") {
+      return h("span", { className: "change change-none", text: "not comparable" });
+    }
+    const delta = candidate - live;
+    if (Math.abs(delta) < 0.0005) return h("span", { className: "change change-none", text: "no change" });
+    if (delta > 0) return h("span", { className: "change change-better", text: "▲ better by " + delta.toFixed(3) });
+    const tooMuch = typeof limit === "number" && -delta > limit + 1e-9;
+    return h("span", { className: "change change-worse" + (tooMuch ? " change-too-much" : "") }, [
+      "▼ worse by " + (-delta).toFixed(3),
+      tooMuch ? h("strong", { text: " (more than the " + limit.toFixed(2) + " allowed)" }) : null,
+    ]);
+  }
+
+  function scoreCells(scores) {
+    scores = scores || {};
+    return ["precision", "recall", "f1"].map(function (key) {
+      return h("td", { className: "num", text: score(scores[key]) });
+    });
+  }
+
+  function renderReport(report) {
+    const els = app.els;
+    app.report = report;
+    if (!report) {
+      els.evalBody.hidden = true;
+      els.evalEmpty.hidden = false;
+      els.evalEmpty.textContent =
+        app.status && isRunning(app.status)
+          ? "The candidate will be shown here once it has been trained and tested."
+          : "No candidate has been evaluated yet. Retrain to make one.";
+      renderDeployButtons();
+      return;
+    }
+    els.evalEmpty.hidden = true;
+    els.evalBody.hidden = false;
+    els.evalIntro.textContent =
+      "Candidate " + report.candidate + " against the live model " + (report.live.model || "") + ", on " +
+      (report.messages || "the") + " test messages (" + report.test_set + ") that are never used for training. " +
+      "Tested " + when(report.evaluated_at) + ".";
+
+    const rules = report.rules || {};
+    const cand = report.candidate_scores || {};
+    els.evalSummary.replaceChildren(
+      h("tr", {}, [
+        h("th", { scope: "row", text: "Accuracy" }),
+        h("td", { className: "num", "data-testid": "live-accuracy", text: score(report.live.accuracy) }),
+        h("td", { className: "num", "data-testid": "candidate-accuracy", text: score(cand.accuracy) }),
+        h("td", {}, [change(report.live.accuracy, cand.accuracy)]),
+      ]),
+      h("tr", {}, [
+        h("th", { scope: "row", text: "Macro-F1" }),
+        h("td", { className: "num", "data-testid": "live-macro-f1", text: score(report.live.macro_f1) }),
+        h("td", { className: "num", "data-testid": "candidate-macro-f1", text: score(cand.macro_f1) }),
+        h("td", {}, [change(report.live.macro_f1, cand.macro_f1, rules.macro_f1_tolerance)]),
+      ])
+    );
+
+    const rows = Object.keys(report.per_intent || {}).map(function (intent) {
+      const pair = report.per_intent[intent] || {};
+      const live = pair.live || {};
+      const candidate = pair.candidate || {};
+      const delta = change(live.f1, candidate.f1, rules.max_intent_f1_drop);
+      const rowClass = delta.classList.contains("change-worse")
+        ? "row-worse"
+        : delta.classList.contains("change-better")
+        ? "row-better"
+        : "";
+      return h("tr", { className: rowClass, "data-intent": intent }, [
+        h("th", { scope: "row", text: intent }),
+        h("td", { className: "num", text: String(candidate.support != null ? candidate.support : live.support != null ? live.support : "") }),
+      ].concat(scoreCells(live), scoreCells(candidate), [h("td", {}, [delta])]));
+    });
+    els.evalIntents.replaceChildren.apply(els.evalIntents, rows);
+
+    const verdict = report.verdict || { ok: false, reasons: [] };
+    const verdictNodes = [];
+    if (verdict.ok) {
+      verdictNodes.push(
+        h("p", { className: "verdict-ok", "data-testid": "verdict-ok" }, [
+          h("strong", { text: "Can be put live. " }),
+          "The candidate is at least as good as the live model by every rule.",
+        ])
+      );
+    } else {
+      verdictNodes.push(
+        h("p", { className: "verdict-refused", "data-testid": "verdict-refused" }, [
+          h("strong", { text: "Cannot be put live" }),
+          verdict.reasons && verdict.reasons.length ? ", because:" : ".",
+        ])
+      );
+      if (verdict.reasons && verdict.reasons.length) {
+        verdictNodes.push(
+          h(
+            "ul",
+            { className: "verdict-reasons", "data-testid": "verdict-reasons" },
+            verdict.reasons.map(function (reason) {
+              return h("li", { text: reason });
+            })
+          )
+        );
+      }
+    }
+    els.evalVerdict.replaceChildren.apply(els.evalVerdict, verdictNodes);
+    els.evalVerdict.className = "verdict " + (verdict.ok ? "verdict-is-ok" : "verdict-is-refused");
+
+    const figures = (report.images || []).map(function (image) {
+      const captionId = "figure-" + safeToken(image.name);
+      return h("figure", { className: "chart", "aria-labelledby": captionId }, [
+        h("img", { src: image.url, alt: image.alt, loading: "lazy", "data-testid": "chart-" + safeToken(image.name) }),
+        h("figcaption", {
+          id: captionId,
+          text: image.name === "confusion" ? "Confusion matrix of the candidate" : "F1 for each intent: live model and candidate",
+        }),
+      ]);
+    });
+    els.evalImages.replaceChildren.apply(els.evalImages, figures);
+    renderDeployButtons();
+  }
+
+  function renderDeployButtons() {
+    const els = app.els;
+    const running = isRunning(app.status);
+    const report = app.report;
+    const canPromote =
+      Boolean(report && report.verdict && report.verdict.ok) &&
+      !running &&
+      !app.deploying &&
+      Boolean(app.status && app.status.candidate === report.candidate);
+    els.promoteButton.disabled = !canPromote;
+    els.rollbackButton.disabled = !(app.live && app.live.can_roll_back) || app.deploying || running;
+  }
+
+  async function promote() {
+    const els = app.els;
+    if (!app.report) return;
+    setNotice(els.deployError, "");
+    app.deploying = true;
+    renderDeployButtons();
+    els.promoteButton.setAttribute("aria-busy", "true");
+    setNotice(els.deployStatus, "Putting " + app.report.candidate + " live…", true);
+    try {
+      const result = await api("POST", "/promote", { candidate: app.report.candidate });
+      setNotice(els.deployStatus, result.message || "Done.", true);
+      renderLive(result);
+    } catch (error) {
+      setNotice(els.deployStatus, "");
+      showDeployError(error);
+    } finally {
+      app.deploying = false;
+      els.promoteButton.removeAttribute("aria-busy");
+      if (app.report) await loadReport(app.report.candidate);
+      await loadLive();
+      renderDeployButtons();
+    }
+  }
+
+  function showDeployError(error) {
+    const reasons = error && error.data && Array.isArray(error.data.reasons) ? error.data.reasons : [];
+    const nodes = [h("p", { text: errorText(error) })];
+    if (reasons.length > 1) {
+      nodes.push(
+        h(
+          "ul",
+          {},
+          reasons.map(function (reason) {
+            return h("li", { text: reason });
+          })
+        )
+      );
+    }
+    window.clearTimeout(app.noticeTimers["deploy-error"]);
+    app.els.deployError.replaceChildren.apply(app.els.deployError, nodes);
+  }
+
+  function askRollback() {
+    const els = app.els;
+    const live = app.live || {};
+    els.rollbackConfirmText.textContent =
+      "Put the previous model, " + (live.previous || "") + ", back live instead of " + (live.live || "the live model") +
+      "? Families will be answered by it from now on.";
+    els.rollbackConfirm.hidden = false;
+    els.rollbackConfirmText.focus();
+  }
+
+  function cancelRollback() {
+    app.els.rollbackConfirm.hidden = true;
+    app.els.rollbackButton.focus();
+  }
+
+  async function rollback() {
+    const els = app.els;
+    els.rollbackConfirm.hidden = true;
+    setNotice(els.deployError, "");
+    app.deploying = true;
+    renderDeployButtons();
+    setNotice(els.deployStatus, "Rolling back…", true);
+    try {
+      const result = await api("POST", "/rollback", {});
+      setNotice(els.deployStatus, result.message || "Rolled back.", true);
+      renderLive(result);
+    } catch (error) {
+      setNotice(els.deployStatus, "");
+      showDeployError(error);
+    } finally {
+      app.deploying = false;
+      await loadLive();
+      if (app.report) await loadReport(app.report.candidate);
+      renderDeployButtons();
+      if (els.rollbackButton.disabled) els.modelsHeading.focus();
+      else els.rollbackButton.focus();
+    }
+  }
+
+  /* ------------------------------------------------------------------ 4. live model */
+
+  async function loadLive() {
+    try {
+      renderLive(await api("GET", "/live"));
+    } catch (error) {
+      app.els.modelLive.textContent = "Could not be read: " + errorText(error);
+    }
+  }
+
+  function renderLive(live) {
+    const els = app.els;
+    app.live = live;
+    els.modelLive.textContent = live.live || "No model found";
+    els.modelPrevious.textContent = live.previous || "None recorded (nothing has been put live from this page yet)";
+    els.modelChanged.textContent = live.changed_at
+      ? (live.action === "rollback" ? "Rolled back" : "Put live") + " " + when(live.changed_at) + (live.by ? " by " + live.by : "")
+      : "No change recorded";
+    if ("serving" in live) {
+      els.modelServing.textContent = live.serving
+        ? "The assistant reports that it is answering with " + live.serving + "."
+        : "The assistant could not be asked which model it is answering with just now.";
+    }
+    renderDeployButtons();
+  }
+
+  /* ------------------------------------------------------------------ 5. delete a conversation */
+
+  function askDelete(event) {
+    event.preventDefault();
+    const els = app.els;
+    setNotice(els.deleteError, "");
+    const id = els.deleteId.value.trim();
+    if (!id) {
+      setNotice(els.deleteError, "Type the conversation id first.", true);
+      els.deleteId.setAttribute("aria-invalid", "true");
+      els.deleteId.focus();
+      return;
+    }
+    els.deleteId.removeAttribute("aria-invalid");
+    els.deleteConfirmText.textContent =
+      "Delete everything kept about conversation " + id + "? This cannot be undone.";
+    els.deleteConfirm.dataset.conversationId = id;
+    els.deleteConfirm.hidden = false;
+    els.deleteConfirmText.focus();
+  }
+
+  function cancelDelete() {
+    app.els.deleteConfirm.hidden = true;
+    app.els.deleteId.focus();
+  }
+
+  async function deleteConversation() {
+    const els = app.els;
+    const id = els.deleteConfirm.dataset.conversationId || "";
+    els.deleteConfirm.hidden = true;
+    setBusy([els.deleteButton], true);
+    try {
+      const result = await api("POST", "/delete-conversation", { conversation_id: id });
+      setNotice(els.deleteStatus, result.message || "Deleted.", true);
+      if (result.found) {
+        els.deleteId.value = "";
+        loadInbox(false); // its messages leave the inbox too
+      }
+    } catch (error) {
+      setNotice(els.deleteError, "Not deleted: " + errorText(error), true);
+    } finally {
+      setBusy([els.deleteButton], false);
+      els.deleteId.focus();
+    }
+  }
+
+  /* ------------------------------------------------------------------ start */
+
+  function cacheElements() {
+    const ids = {
+      inboxHeading: "inbox-heading",
+      inboxCount: "inbox-count",
+      inboxDays: "inbox-days",
+      inboxReload: "inbox-reload",
+      inboxStatus: "inbox-status",
+      inboxError: "inbox-error",
+      inboxLoading: "inbox-loading",
+      inboxEmpty: "inbox-empty",
+      inboxList: "inbox-list",
+      trainButton: "train-button",
+      trainProgress: "train-progress",
+      trainFill: "train-progress-fill",
+      trainStatus: "train-status",
+      trainError: "train-error",
+      trainLog: "train-log",
+      evalEmpty: "eval-empty",
+      evalBody: "eval-body",
+      evalIntro: "eval-intro",
+      evalSummary: "eval-summary",
+      evalVerdict: "eval-verdict",
+      evalIntents: "eval-intents",
+      evalImages: "eval-images",
+      promoteButton: "promote-button",
+      rollbackButton: "rollback-button",
+      rollbackConfirm: "rollback-confirm",
+      rollbackConfirmText: "rollback-confirm-text",
+      rollbackYes: "rollback-yes",
+      rollbackNo: "rollback-no",
+      deployStatus: "deploy-status",
+      deployError: "deploy-error",
+      modelsHeading: "models-heading",
+      modelLive: "model-live",
+      modelPrevious: "model-previous",
+      modelChanged: "model-changed",
+      modelServing: "model-serving",
+      deleteForm: "delete-form",
+      deleteId: "delete-id",
+      deleteButton: "delete-button",
+      deleteConfirm: "delete-confirm",
+      deleteConfirmText: "delete-confirm-text",
+      deleteYes: "delete-yes",
+      deleteNo: "delete-no",
+      deleteStatus: "delete-status",
+      deleteError: "delete-error",
+    };
+    Object.keys(ids).forEach(function (key) {
+      app.els[key] = byId(ids[key]);
+    });
+  }
+
+  function init() {
+    applyRole();
+    cacheElements();
+    if (!app.els.inboxList) return; // not the review page
+    app.csrf = meta("csrf-token");
+    const els = app.els;
+    els.inboxReload.addEventListener("click", function () {
+      loadInbox(true);
+    });
+    els.trainButton.addEventListener("click", startTraining);
+    els.promoteButton.addEventListener("click", promote);
+    els.rollbackButton.addEventListener("click", askRollback);
+    els.rollbackYes.addEventListener("click", rollback);
+    els.rollbackNo.addEventListener("click", cancelRollback);
+    els.deleteForm.addEventListener("submit", askDelete);
+    els.deleteYes.addEventListener("click", deleteConversation);
+    els.deleteNo.addEventListener("click", cancelDelete);
+    [els.rollbackConfirm, els.deleteConfirm].forEach(function (panel) {
+      panel.addEventListener("keydown", function (event) {
+        if (event.key === "Escape") (panel === els.rollbackConfirm ? cancelRollback : cancelDelete)();
+      });
+    });
+    loadInbox(false);
+    loadStatus();
+    loadLive();
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();
