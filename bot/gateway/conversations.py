@@ -199,9 +199,7 @@ class ConversationService:
         if lock is None:  # one lock per conversation while anyone uses it; forgotten afterwards
             lock = self._locks[conversation_id] = asyncio.Lock()
         async with lock:
-            for message in self.store.messages_after(conversation_id):
-                if not (message.pending and message.sender == "family"):
-                    continue
+            for message in self.store.pending_for(conversation_id):
                 conversation = self.store.conversation(conversation_id)
                 paused = conversation.state in ("queued", "live")
                 text = message.payload or message.text

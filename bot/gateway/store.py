@@ -89,6 +89,7 @@ audit = sa.Table(
 )
 
 sa.Index("messages_by_conversation", messages.c.conversation_id, messages.c.seq)
+sa.Index("messages_pending", messages.c.pending, messages.c.conversation_id)
 sa.Index("conversations_by_state", conversations.c.state)
 
 DEFAULT_CANNED = [
@@ -180,12 +181,16 @@ class Store:
         kwargs: Dict[str, Any] = {"future": True}
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False}
+            if ":memory:" not in url and url != "sqlite://":
+                kwargs["poolclass"] = sa.pool.QueuePool  # reuse connections (1.4 opens one per use)
         self.engine = sa.create_engine(url, **kwargs)
         if url.startswith("sqlite"):
             @sa.event.listens_for(self.engine, "connect")
             def _sqlite_pragmas(dbapi_connection, _record):
                 cursor = dbapi_connection.cursor()
                 cursor.execute("PRAGMA journal_mode=WAL")
+                # WAL with NORMAL sync: never corrupt; a power cut may lose the last commits, not the file.
+                cursor.execute("PRAGMA synchronous=NORMAL")
                 cursor.execute("PRAGMA foreign_keys=ON")
                 cursor.close()
         metadata.create_all(self.engine)
@@ -287,6 +292,14 @@ class Store:
                 if button.get("payload") == payload:
                     return button.get("title")
         return None
+
+    def pending_for(self, conversation_id: str) -> List[Message]:
+        """The family's messages Rasa has not had yet, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(messages)
+                                .where(messages.c.conversation_id == conversation_id, messages.c.pending.is_(True))
+                                .order_by(messages.c.seq)).all()
+        return [_message(row) for row in rows]
 
     def pending_messages(self) -> List[Message]:
         with self.engine.connect() as conn:
