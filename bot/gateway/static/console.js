@@ -7,6 +7,7 @@
  */
 (function () {
   "use strict";
+  const { h, byId, meta, safeToken } = window.AdviceDom; // static/dom.js
 
   const DEFAULT_CLOSING =
     "Thank you for chatting with us. If you need us again, call our free advice line on " +
@@ -52,32 +53,8 @@
 
   /* ------------------------------------------------------------------ DOM helpers */
 
-  function h(tag, props, children) {
-    const node = document.createElement(tag);
-    Object.keys(props || {}).forEach(function (key) {
-      const value = props[key];
-      if (value === null || value === undefined || value === false) return;
-      if (key === "text") node.textContent = String(value);
-      else if (key === "className") node.className = value;
-      else if (key.slice(0, 2) === "on" && typeof value === "function") {
-        node.addEventListener(key.slice(2), value);
-      } else node.setAttribute(key, value === true ? "" : String(value));
-    });
-    (children || []).forEach(function (child) {
-      if (child === null || child === undefined || child === false) return;
-      node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
-    });
-    return node;
-  }
 
-  function byId(id) {
-    return document.getElementById(id);
-  }
 
-  function meta(name) {
-    const node = document.querySelector('meta[name="' + name + '"]');
-    return node ? node.getAttribute("content") || "" : "";
-  }
 
   function testIdSelector(testId) {
     return '[data-testid="' + CSS.escape(testId) + '"]';
@@ -101,9 +78,6 @@
     }
   }
 
-  function safeToken(value) {
-    return String(value || "unknown").replace(/[^a-zA-Z0-9_-]/g, "");
-  }
 
   /* ------------------------------------------------------------------ notices */
 
