@@ -10,7 +10,6 @@ The hours file is how tests choose "in hours" or "out of hours" without touching
 from __future__ import annotations
 
 import contextlib
-import os
 import subprocess
 import sys
 from dataclasses import dataclass

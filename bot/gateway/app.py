@@ -28,7 +28,7 @@ from bot.gateway.conversations import (
 )
 from bot.gateway.limits import LoginThrottle
 from bot.gateway.rasa_client import RasaClient
-from bot.gateway.security import GATEWAY, hasher, security_headers
+from bot.gateway.security import GATEWAY, security_headers
 from bot.gateway.store import Store, User
 from bot.handoff_decision import HandoffKind, decide, queue_closed_text
 from bot.service_hours import ServicePolicy, load_policy
@@ -85,14 +85,6 @@ class Gateway:
     def canned(self, account: User) -> List[Dict[str, Any]]:
         return [dict(item, text=item["text"].replace("{adviser}", account.display_name))
                 for item in self.store.canned_responses()]
-
-    @staticmethod
-    def password_needs_rehash(password_hash: str) -> bool:
-        return hasher.check_needs_rehash(password_hash)
-
-    @staticmethod
-    def rehash(password: str) -> str:
-        return hasher.hash(password)
 
     def advisers_available(self) -> int:
         return len(self.store.available_advisers())
@@ -226,8 +218,6 @@ def register_family_events(gateway: Gateway) -> None:
 
 # -- adviser sockets -------------------------------------------------------------------------
 def register_console_events(gateway: Gateway) -> None:
-    from aiohttp_session import get_session
-
     from bot.gateway.security import current_user
 
     sio = gateway.sio

@@ -15,8 +15,10 @@ from bot.gateway.security import (
     client_address,
     csrf_ok,
     csrf_token,
+    hash_password,
     json_body,
     login_required,
+    needs_rehash,
     start_adviser_session,
 )
 
@@ -67,8 +69,8 @@ async def login(request: web.Request) -> web.Response:
         return _page("login.html", csrf=csrf_token(session),
                      error='<p class="error" role="alert">The username or password is not right.</p>')
     gateway.throttle.succeeded(keys[0])
-    if gateway.password_needs_rehash(account.password_hash):
-        gateway.store.set_password_hash(account.username, gateway.rehash(password))
+    if needs_rehash(account.password_hash):
+        gateway.store.set_password_hash(account.username, hash_password(password))
     await start_adviser_session(request, account.username, gateway.wall())
     gateway.store.audit(account.username, "login", gateway.clock())
     raise web.HTTPFound("/console")

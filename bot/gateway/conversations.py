@@ -10,8 +10,10 @@ import unicodedata
 import weakref
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Protocol
+from typing import Any, Callable, Dict, List, Optional, Protocol
 
+from actions.content_store import load_content
+from actions.replies import emergency
 from bot.gateway.limits import RateLimiter
 from bot.gateway.rasa_client import RasaClient, RasaUnavailable
 from bot.gateway.store import Conversation, Message, Store, iso
@@ -181,9 +183,6 @@ class ConversationService:
 
     async def _emergency_while_waiting(self, conversation: Conversation) -> None:
         """Rasa is paused, so the gateway gives the emergency numbers itself and alerts advisers."""
-        from actions.content_store import load_content  # the same words the bot uses
-        from actions.replies import emergency
-
         for bubble in emergency(load_content(), None).bubbles[:-1]:
             await self.say(conversation.id, "system", bubble.text, urgent=True)
         if conversation.state == "queued":
@@ -245,7 +244,7 @@ class ConversationService:
 
     async def retry_pending(self) -> None:
         """Called every few seconds: answers messages that arrived while Rasa was down."""
-        for conversation_id in sorted({m.conversation_id for m in self.store.pending_messages()}):
+        for conversation_id in self.store.conversations_with_pending():
             if not await self.deliver_pending(conversation_id):
                 return  # still down; try again next time
 

@@ -27,6 +27,11 @@ def hash_password(password: str) -> str:
     return hasher.hash(password)
 
 
+def needs_rehash(password_hash: str) -> bool:
+    """True when the hash was made with older argon2 settings: rehash at the next login."""
+    return hasher.check_needs_rehash(password_hash)
+
+
 def check_password(password_hash: Optional[str], password: str) -> bool:
     """Constant work whether or not the user exists."""
     try:

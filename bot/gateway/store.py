@@ -301,11 +301,11 @@ class Store:
                                 .order_by(messages.c.seq)).all()
         return [_message(row) for row in rows]
 
-    def pending_messages(self) -> List[Message]:
+    def conversations_with_pending(self) -> List[str]:
+        """Conversations holding family messages Rasa has not had yet."""
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(messages).where(messages.c.pending.is_(True))
-                                .order_by(messages.c.conversation_id, messages.c.seq)).all()
-        return [_message(row) for row in rows]
+            return list(conn.execute(sa.select(messages.c.conversation_id).where(messages.c.pending.is_(True))
+                                     .distinct().order_by(messages.c.conversation_id)).scalars())
 
     def mark_delivered(self, message_id: str) -> None:
         with self.engine.begin() as conn:

@@ -19,7 +19,6 @@
   const SOCKET_RETRY_MS = 10000;
   const TICK_MS = 500; // refresh waiting times twice a second so no second is skipped
   const ALERT_LABEL_WAIT_MS = 2000;
-  const LOGIN_PATH = "/console/login";
   const API = "/console/api";
 
   const STATE_TEXT = { queued: "Waiting", live: "Live", bot: "With the bot", ended: "Ended" };
@@ -29,7 +28,6 @@
   };
 
   const app = {
-    csrf: "",
     adviser: "",
     role: "adviser",
     names: new Set(), // every name the server may use for this adviser
@@ -116,48 +114,7 @@
 
   /* ------------------------------------------------------------------ API */
 
-  class ApiError extends Error {
-    constructor(message, status) {
-      super(message);
-      this.status = status;
-    }
-  }
-
-  function goToLogin() {
-    window.location.assign(LOGIN_PATH);
-    return new ApiError("Your session has ended. Please sign in again.", 401);
-  }
-
-  async function api(method, path, body) {
-    const options = { method: method, credentials: "same-origin", headers: { Accept: "application/json" } };
-    if (method !== "GET") {
-      options.headers["Content-Type"] = "application/json";
-      options.headers["X-CSRF-Token"] = app.csrf;
-      options.body = JSON.stringify(body || {});
-    }
-    let response;
-    try {
-      response = await fetch(path, options);
-    } catch (err) {
-      throw new ApiError("Could not reach the server. Check your connection and try again.", 0);
-    }
-    if (response.status === 401) throw goToLogin();
-    if (response.redirected && new URL(response.url).pathname === LOGIN_PATH) throw goToLogin();
-    let data = null;
-    try {
-      data = await response.json();
-    } catch (err) {
-      data = null;
-    }
-    if (!response.ok) {
-      const message =
-        data && typeof data.error === "string" && data.error
-          ? data.error
-          : "Something went wrong (error " + response.status + "). Please try again.";
-      throw new ApiError(message, response.status);
-    }
-    return data || {};
-  }
+  const api = window.AdviceDom.request; // static/dom.js: JSON, CSRF header, sign-in on 401
 
   function conversationPath(id, action) {
     return API + "/conversations/" + encodeURIComponent(id) + (action ? "/" + action : "");
@@ -1466,7 +1423,6 @@
   function init() {
     cacheElements();
     if (!app.els.queue || !app.els.panes) return; // not the console page
-    app.csrf = meta("csrf-token");
     app.adviser = meta("adviser");
     app.role = meta("role") === "staff" ? "staff" : "adviser";
     if (app.adviser) app.names.add(app.adviser);

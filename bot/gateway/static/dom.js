@@ -1,7 +1,8 @@
-/* Small DOM helpers shared by the console pages (console.js, review.js). No data is ever set as
-   HTML: text goes in with textContent or text nodes. */
+/* Helpers shared by the console pages (console.js, review.js): DOM building (no data is ever set as
+   HTML: text goes in with textContent or text nodes) and the JSON API call with the CSRF header. */
 (function () {
   "use strict";
+  const LOGIN_PATH = "/console/login";
 
   function h(tag, props, children) {
     const node = document.createElement(tag);
@@ -34,5 +35,51 @@
     return String(value || "unknown").replace(/[^a-zA-Z0-9_-]/g, "");
   }
 
-  window.AdviceDom = Object.freeze({ h: h, byId: byId, meta: meta, safeToken: safeToken });
+  class ApiError extends Error {
+    constructor(message, status, data) {
+      super(message);
+      this.status = status;
+      this.data = data || {};
+    }
+  }
+
+  function goToLogin() {
+    window.location.assign(LOGIN_PATH);
+    return new ApiError("Your session has ended. Please sign in again.", 401);
+  }
+
+  async function request(method, path, body) {
+    const options = { method: method, credentials: "same-origin", headers: { Accept: "application/json" } };
+    if (method !== "GET") {
+      options.headers["Content-Type"] = "application/json";
+      options.headers["X-CSRF-Token"] = meta("csrf-token");
+      options.body = JSON.stringify(body || {});
+    }
+    let response;
+    try {
+      response = await fetch(path, options);
+    } catch (err) {
+      throw new ApiError("Could not reach the server. Check your connection and try again.", 0);
+    }
+    if (response.status === 401) throw goToLogin();
+    if (response.redirected && new URL(response.url).pathname === LOGIN_PATH) throw goToLogin();
+    let data = null;
+    try {
+      data = await response.json();
+    } catch (err) {
+      data = null;
+    }
+    if (!response.ok) {
+      const message =
+        data && typeof data.error === "string" && data.error
+          ? data.error
+          : "Something went wrong (error " + response.status + "). Please try again.";
+      throw new ApiError(message, response.status, data);
+    }
+    return data || {};
+  }
+
+  window.AdviceDom = Object.freeze({
+    h: h, byId: byId, meta: meta, safeToken: safeToken, ApiError: ApiError, request: request,
+  });
 })();

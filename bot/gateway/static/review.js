@@ -14,7 +14,6 @@
   const { h, byId, meta, safeToken } = window.AdviceDom; // static/dom.js
 
   const API = "/console/api/review";
-  const LOGIN_PATH = "/console/login";
   const POLL_MS = 2000; // while a training runs
   const IDLE_POLL_MS = 30000; // otherwise
   const NOTICE_CLEAR_MS = 20000;
@@ -29,7 +28,6 @@
   };
 
   const app = {
-    csrf: "",
     role: "adviser",
     items: [],
     intents: [],
@@ -99,48 +97,8 @@
 
   /* ------------------------------------------------------------------ API */
 
-  class ApiError extends Error {
-    constructor(message, status, data) {
-      super(message);
-      this.status = status;
-      this.data = data || {};
-    }
-  }
-
-  function goToLogin() {
-    window.location.assign(LOGIN_PATH);
-    return new ApiError("Your session has ended. Please sign in again.", 401);
-  }
-
-  async function api(method, path, body) {
-    const options = { method: method, credentials: "same-origin", headers: { Accept: "application/json" } };
-    if (method !== "GET") {
-      options.headers["Content-Type"] = "application/json";
-      options.headers["X-CSRF-Token"] = app.csrf;
-      options.body = JSON.stringify(body || {});
-    }
-    let response;
-    try {
-      response = await fetch(API + path, options);
-    } catch (err) {
-      throw new ApiError("Could not reach the server. Check your connection and try again.", 0);
-    }
-    if (response.status === 401) throw goToLogin();
-    if (response.redirected && new URL(response.url).pathname === LOGIN_PATH) throw goToLogin();
-    let data = null;
-    try {
-      data = await response.json();
-    } catch (err) {
-      data = null;
-    }
-    if (!response.ok) {
-      const message =
-        data && typeof data.error === "string" && data.error
-          ? data.error
-          : "Something went wrong (error " + response.status + "). Please try again.";
-      throw new ApiError(message, response.status, data);
-    }
-    return data || {};
+  function api(method, path, body) {
+    return window.AdviceDom.request(method, API + path, body); // static/dom.js
   }
 
   function setBusy(buttons, busy) {
@@ -846,7 +804,6 @@
     applyRole();
     cacheElements();
     if (!app.els.inboxList) return; // not the review page
-    app.csrf = meta("csrf-token");
     const els = app.els;
     els.inboxReload.addEventListener("click", function () {
       loadInbox(true);
