@@ -54,7 +54,8 @@ def isolated_env(var_dir: Path, token: str) -> Dict[str, str]:
     """Environment for a private copy of the servers (tests, benchmarks): free loopback ports,
     its own var/ folder and tracker database, a known API token."""
     env = {k: v for k, v in os.environ.items()
-           if k not in ("ACTION_SERVER_URL", "TRACKER_DB", "GATEWAY_URL", "GATEWAY_DB_URL", "INTERNAL_TOKEN")}
+           if k not in ("ACTION_SERVER_URL", "TRACKER_DB", "GATEWAY_URL", "GATEWAY_DB_URL", "INTERNAL_TOKEN",
+                         "RASA_URL", "ACTION_URL", "GATEWAY_REDIS_URL", "GATEWAY_INSTANCE")}
     env.update(RASA_PORT=str(free_port()), ACTION_PORT=str(free_port()), GATEWAY_PORT=str(free_port()),
                VAR_DIR=str(var_dir), RASA_TOKEN=token)
     return env

@@ -20,11 +20,16 @@
 | MAX_MESSAGE_CHARS | 2000                        | longest message a family can send                     |
 | RATE_LIMIT        | 8/20                        | messages per seconds a family can send (8 in 20 s)    |
 | SESSION_IDLE_MINUTES | 60                       | an adviser is logged out after this long idle         |
+| RASA_URL          | http://BIND_HOST:RASA_PORT  | where the gateway reaches Rasa (scaled: a load balancer)|
+| ACTION_URL        | http://BIND_HOST:ACTION_PORT | action server base URL the gateway health-checks     |
+| GATEWAY_REDIS_URL | (empty: one process)        | Redis shared by several gateways (socket.io rooms)    |
+| GATEWAY_INSTANCE  | host name and port          | this gateway's name in logs and adviser presence      |
 """
 from __future__ import annotations
 
 import os
 import secrets
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional, Tuple
@@ -49,14 +54,18 @@ class Settings:
     max_message_chars: int = 2000
     rate_limit: Tuple[int, int] = (8, 20)
     session_idle_minutes: int = 60
+    rasa_url_override: str = ""
+    action_url_override: str = ""
+    redis_url: str = ""
+    instance: str = ""
 
     @property
     def rasa_url(self) -> str:
-        return f"http://{self.bind_host}:{self.rasa_port}"
+        return self.rasa_url_override or f"http://{self.bind_host}:{self.rasa_port}"
 
     @property
     def action_url(self) -> str:
-        return f"http://{self.bind_host}:{self.action_port}"
+        return self.action_url_override or f"http://{self.bind_host}:{self.action_port}"
 
     def child_env(self, base: Mapping[str, str]) -> dict:
         """Environment for the processes we start (endpoints.yml reads these)."""
@@ -126,6 +135,10 @@ def load(env: Mapping[str, str] = os.environ) -> Settings:
         max_message_chars=_int(env, "MAX_MESSAGE_CHARS", 2000),
         rate_limit=_rate(env),
         session_idle_minutes=_int(env, "SESSION_IDLE_MINUTES", 60),
+        rasa_url_override=env.get("RASA_URL", "").rstrip("/"),
+        action_url_override=env.get("ACTION_URL", "").rstrip("/"),
+        redis_url=env.get("GATEWAY_REDIS_URL", ""),
+        instance=env.get("GATEWAY_INSTANCE") or f"{socket.gethostname()}:{gateway_port}",
     )
 
 
