@@ -1292,6 +1292,30 @@
 
   /* ------------------------------------------------------------------ socket */
 
+  // A random id per tab: the load balancer sends every request of this tab's socket.io session
+  // (long-polling included) to the same gateway by it (docs/production.md, sticky routing).
+  function routeId() {
+    let id = null;
+    try {
+      id = window.sessionStorage.getItem("console_route");
+    } catch (err) {
+      id = null;
+    }
+    if (!id || !/^[0-9a-f]{32}$/.test(id)) {
+      const bytes = new Uint8Array(16);
+      window.crypto.getRandomValues(bytes);
+      id = Array.prototype.map.call(bytes, function (b) {
+        return (b + 0x100).toString(16).slice(1);
+      }).join("");
+      try {
+        window.sessionStorage.setItem("console_route", id);
+      } catch (err) {
+        // blocked storage: a new id per page load is still sticky for this page's socket
+      }
+    }
+    return id;
+  }
+
   function connectSocket() {
     if (typeof window.io !== "function") {
       setConnection("Live updates are off: the page did not load fully. Reload the page.", "error");
@@ -1301,6 +1325,7 @@
       path: "/socket.io/",
       transports: ["websocket", "polling"],
       tryAllTransports: true, // fall back to polling where websockets are blocked (client 4.8+)
+      query: { route: routeId() },
     });
     app.socket = socket;
     socket.on("connect", onConnect);

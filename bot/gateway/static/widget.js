@@ -618,11 +618,33 @@
     });
   }
 
+  // A random id per tab: the load balancer sends every request of this tab's socket.io session
+  // (long-polling included) to the same gateway by it (docs/production.md, sticky routing).
+  function routeId() {
+    let id = store.get(KEY_PREFIX + "route");
+    if (!id || !/^[0-9a-f]{32}$/.test(id)) {
+      const bytes = new Uint8Array(16);
+      if (window.crypto && typeof window.crypto.getRandomValues === "function") {
+        window.crypto.getRandomValues(bytes);
+      } else {
+        for (let i = 0; i < 16; i += 1) {
+          bytes[i] = Math.floor(Math.random() * 256);
+        }
+      }
+      id = Array.prototype.map.call(bytes, function (b) {
+        return (b + 0x100).toString(16).slice(1);
+      }).join("");
+      store.set(KEY_PREFIX + "route", id);
+    }
+    return id;
+  }
+
   function openSocket(io) {
     const socket = io(config.origin, {
       path: "/socket.io/",
       transports: ["websocket", "polling"],
       tryAllTransports: true, // socket.io-client 4.8+: fall back to polling where websockets are blocked
+      query: { route: routeId() },
     });
     state.socket = socket;
     socket.on("connect", onConnect);
