@@ -10,7 +10,7 @@ import secrets
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Set
+from typing import Any, Callable, Dict, List, Optional
 
 import socketio
 from aiohttp import web
@@ -28,6 +28,7 @@ from bot.gateway.conversations import (
 )
 from bot.gateway.limits import LoginThrottle
 from bot.gateway.rasa_client import RasaClient
+from bot.gateway.realtime import client_manager
 from bot.gateway.security import GATEWAY, security_headers
 from bot.gateway.store import Store, User
 from bot.handoff_decision import HandoffKind, decide, queue_closed_text
@@ -36,7 +37,8 @@ from bot.service_hours import ServicePolicy, load_policy
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 VENDOR = settings_mod.ROOT / "node_modules" / "socket.io-client" / "dist"
-ADVISER_GRACE_SECONDS = 90  # an adviser whose console dropped stays available this long (a reload)
+ADVISER_GRACE = timedelta(seconds=90)  # an adviser whose console dropped stays available this long (a reload)
+SOCKET_STALE = timedelta(seconds=30)  # a console socket no gateway has vouched for this long is gone
 RETENTION_EVERY = timedelta(days=1)  # old transcripts are deleted at most this often
 RETENTION_RETRY = timedelta(hours=1)  # after a failed deletion, try again this much later
 RETENTION_CHECK_SECONDS = 60
@@ -63,16 +65,19 @@ class Gateway:
         self.background = background
         self.retrain_cfg = None  # bot.retrain's RetrainConfig, made on first use (review_views.retrain_config)
         self.retention_ran: Optional[datetime] = None  # when the daily retention job last ran (gateway clock)
+        # This process's name in the store (delivery leases, console sockets): unique per start, so a
+        # restarted gateway never vouches for its predecessor's sockets.
+        self.owner = f"{settings.instance}/{secrets.token_hex(4)}"
         self.store = Store(settings.gateway_db_url)
         self.store.seed_canned(clock())
         self.rasa = RasaClient(settings.rasa_url, rasa_token, action_url=settings.action_url)
         self.sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins="*",
+                                        client_manager=client_manager(settings.redis_url),
                                         max_http_buffer_size=64 * 1024, logger=False, engineio_logger=False)
-        self.throttle = LoginThrottle()
-        self.adviser_sockets: Dict[str, Set[str]] = {}
-        self._offline_timers: Dict[str, asyncio.TimerHandle] = {}
+        self.throttle = LoginThrottle(self.store)
+        self._unseen_since: Dict[str, datetime] = {}  # available advisers with no console open, since when
         self.conversations = ConversationService(
-            self.store, self.rasa, self.sio, clock, monotonic,
+            self.store, self.rasa, self.sio, clock, monotonic, owner=self.owner,
             max_chars=settings.max_message_chars, rate=settings.rate_limit,
             can_queue=lambda now, advisers: decide(policy, now, advisers).kind is HandoffKind.QUEUE,
             queue_closed_text=lambda now, why: queue_closed_text(decide(policy, now, 0), load_content()),
@@ -95,9 +100,31 @@ class Gateway:
         await self.conversations.queue_changed()
 
     async def tick(self) -> None:
-        """One round of background work: answer messages kept while Rasa was down, check the queue."""
+        """One round of background work (every gateway runs it): vouch for this gateway's console
+        sockets, mark advisers whose consoles are gone unavailable, answer messages kept while Rasa
+        was down, check the queue."""
+        now = self.clock()
+        self.store.sockets_seen(self.owner, now)
+        self.store.forget_sockets(now - SOCKET_STALE)
+        await self.check_advisers_present(now)
         await self.conversations.retry_pending()
         await self.conversations.sweep()
+
+    async def check_advisers_present(self, now: datetime) -> None:
+        """An available adviser with no console open on any gateway for ADVISER_GRACE (a reload is
+        shorter) becomes unavailable, and a queue left without advisers is told."""
+        changed = False
+        for user in self.store.available_advisers():
+            if self.store.open_sockets(user, now - SOCKET_STALE):
+                self._unseen_since.pop(user, None)
+                continue
+            since = self._unseen_since.setdefault(user, now)
+            if now - since >= ADVISER_GRACE and self.store.set_available(user, False):
+                self._unseen_since.pop(user, None)
+                self.store.audit(user, "offline", now)
+                changed = True
+        if changed:
+            await self.advisers_changed()
 
     async def daily_retention(self) -> bool:
         """Delete transcripts older than the retention period (config/retrain.yml `retention.days`) from
@@ -132,8 +159,6 @@ class Gateway:
         yield
         for task in tasks:
             task.cancel()
-        for timer in self._offline_timers.values():
-            timer.cancel()
         await self.rasa.close()
         self.store.close()
 
@@ -141,7 +166,9 @@ class Gateway:
         """On shutdown, close every socket so the process stops at once; widgets reconnect by themselves."""
         for namespace in list(self.sio.manager.get_namespaces()):
             for sid, _ in list(self.sio.manager.get_participants(namespace, None)):
-                await self.sio.disconnect(sid, namespace=namespace)
+                if namespace == CONSOLE_NS:
+                    self.store.socket_closed(sid)
+                await self.sio.disconnect(sid, namespace=namespace, ignore_queue=True)
 
     async def _loop(self) -> None:
         while True:
@@ -235,29 +262,12 @@ def register_console_events(gateway: Gateway) -> None:
             return False
         await sio.save_session(sid, {"user": user}, namespace=CONSOLE_NS)
         sio.enter_room(sid, ADVISERS_ROOM, namespace=CONSOLE_NS)
-        gateway.adviser_sockets.setdefault(user, set()).add(sid)
-        timer = gateway._offline_timers.pop(user, None)
-        if timer:
-            timer.cancel()
+        gateway.store.socket_opened(sid, user, gateway.owner, gateway.clock())
         return True
 
     @sio.on("disconnect", namespace=CONSOLE_NS)
     async def disconnect(sid):
-        session = await sio.get_session(sid, namespace=CONSOLE_NS)
-        user = session.get("user")
-        sockets = gateway.adviser_sockets.get(user, set())
-        sockets.discard(sid)
-        if user and not sockets:
-            loop = asyncio.get_running_loop()
-            gateway._offline_timers[user] = loop.call_later(
-                ADVISER_GRACE_SECONDS, lambda: asyncio.ensure_future(went_offline(user)))
-
-    async def went_offline(user: str) -> None:
-        gateway._offline_timers.pop(user, None)
-        if not gateway.adviser_sockets.get(user) and gateway.store.user(user):
-            gateway.store.set_available(user, False)
-            gateway.store.audit(user, "offline", gateway.clock())
-            await gateway.advisers_changed()
+        gateway.store.socket_closed(sid)  # the background round marks the adviser away after a grace
 
     @sio.on("adviser_typing", namespace=CONSOLE_NS)
     async def adviser_typing(sid, data=None):

@@ -9,7 +9,7 @@ import re
 import unicodedata
 import weakref
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Callable, Dict, List, Optional, Protocol
 
 from actions.content_store import load_content
@@ -26,6 +26,7 @@ CONSOLE_NS = "/console"
 ADVISERS_ROOM = "advisers"
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
 ADVICE_LINE = "0808 801 0366"
+DELIVERY_LEASE = timedelta(seconds=45)  # longer than the Rasa client's 30 s timeout
 
 
 class Emitter(Protocol):
@@ -103,7 +104,7 @@ class ConversationService:
                  can_queue: Callable[[datetime, int], bool] = lambda now, advisers: advisers > 0,
                  queue_closed_text: Callable[[datetime, str], str] = lambda now, why: "",
                  display_name: Callable[[str], str] = lambda username: username,
-                 texts: Texts = Texts()):
+                 texts: Texts = Texts(), owner: str = "gateway"):
         self.store = store
         self.rasa = rasa
         self.emitter = emitter
@@ -115,6 +116,7 @@ class ConversationService:
         self.queue_closed_text = queue_closed_text
         self.display_name = display_name
         self.texts = texts
+        self.owner = owner  # this gateway's name on delivery leases
         self._locks: "weakref.WeakValueDictionary[str, asyncio.Lock]" = weakref.WeakValueDictionary()
         self._told_down: set = set()
 
@@ -193,36 +195,53 @@ class ConversationService:
         await self.queue_changed()
 
     async def deliver_pending(self, conversation_id: str) -> bool:
-        """Send the family's not-yet-delivered messages to Rasa, oldest first. False if Rasa is down."""
+        """Send the family's not-yet-delivered messages to Rasa, oldest first. False if Rasa is down.
+
+        One sender per conversation: an asyncio lock inside this gateway, and a lease in the store
+        across gateways. If another gateway holds the lease it is sending them (True); if it dies,
+        the lease runs out and the next background round on any gateway sends them."""
         lock = self._locks.get(conversation_id)
         if lock is None:  # one lock per conversation while anyone uses it; forgotten afterwards
             lock = self._locks[conversation_id] = asyncio.Lock()
         async with lock:
-            for message in self.store.pending_for(conversation_id):
-                conversation = self.store.conversation(conversation_id)
-                paused = conversation.state in ("queued", "live")
-                text = message.payload or message.text
-                if paused:
-                    text = text.lstrip("/")  # no intent payloads (e.g. /restart) while an adviser has the chat
-                if not paused:
-                    await self._to_family(conversation_id, "bot_typing", {"typing": True})
+            while self.store.claim_delivery(conversation_id, self.owner, self.clock(), DELIVERY_LEASE):
                 try:
-                    answers = await self.rasa.send(conversation_id, text,
-                                                   {"client_message_id": message.id, "channel": "webchat"})
-                    if not answers and not paused and not await self.rasa.actions_healthy():
-                        raise RasaUnavailable("the action server is down: Rasa answered nothing")
-                except RasaUnavailable as error:
-                    log.warning("Rasa unavailable for %s: %s", conversation_id, error)
-                    if conversation_id not in self._told_down and not paused:
-                        self._told_down.add(conversation_id)
-                        await self.say(conversation_id, "system", self.texts.rasa_down)
-                    await self._to_family(conversation_id, "bot_typing", {"typing": False})
-                    return False
-                self._told_down.discard(conversation_id)
-                self.store.mark_delivered(message.id)
-                if not paused:
-                    await self._show_answers(conversation_id, answers or [{"text": self.texts.no_answer}])
-                    await self._to_family(conversation_id, "bot_typing", {"typing": False})
+                    pending = self.store.pending_for(conversation_id)
+                    if not pending:
+                        return True
+                    if not await self._deliver(conversation_id, pending):
+                        return False
+                finally:
+                    self.store.release_delivery(conversation_id, self.owner)
+        return True
+
+    async def _deliver(self, conversation_id: str, pending: List[Message]) -> bool:
+        for message in pending:
+            self.store.claim_delivery(conversation_id, self.owner, self.clock(), DELIVERY_LEASE)
+            conversation = self.store.conversation(conversation_id)
+            paused = conversation.state in ("queued", "live")
+            text = message.payload or message.text
+            if paused:
+                text = text.lstrip("/")  # no intent payloads (e.g. /restart) while an adviser has the chat
+            if not paused:
+                await self._to_family(conversation_id, "bot_typing", {"typing": True})
+            try:
+                answers = await self.rasa.send(conversation_id, text,
+                                               {"client_message_id": message.id, "channel": "webchat"})
+                if not answers and not paused and not await self.rasa.actions_healthy():
+                    raise RasaUnavailable("the action server is down: Rasa answered nothing")
+            except RasaUnavailable as error:
+                log.warning("Rasa unavailable for %s: %s", conversation_id, error)
+                if conversation_id not in self._told_down and not paused:
+                    self._told_down.add(conversation_id)
+                    await self.say(conversation_id, "system", self.texts.rasa_down)
+                await self._to_family(conversation_id, "bot_typing", {"typing": False})
+                return False
+            self._told_down.discard(conversation_id)
+            self.store.mark_delivered(message.id)
+            if not paused:
+                await self._show_answers(conversation_id, answers or [{"text": self.texts.no_answer}])
+                await self._to_family(conversation_id, "bot_typing", {"typing": False})
         return True
 
     async def _show_answers(self, conversation_id: str, answers: List[Dict[str, Any]]) -> None:
@@ -324,9 +343,8 @@ class ConversationService:
         now = self.clock()
         told = 0
         for conversation in self.store.waiting():
-            if conversation.state != "queued":
-                continue
-            self.store.back_to_bot(conversation.id, now)
+            if conversation.state != "queued" or not self.store.leave_queue(conversation.id, now):
+                continue  # live, or another gateway told this family a moment ago
             try:
                 await self.rasa.resume(conversation.id)
             except RasaUnavailable:

@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional
 
 import sqlalchemy as sa
+
+from bot.gateway import migrate
 
 metadata = sa.MetaData()
 
@@ -29,6 +31,10 @@ conversations = sa.Table(
     sa.Column("council", sa.String(128)),
     sa.Column("stage", sa.String(64)),
     sa.Column("next_seq", sa.Integer, nullable=False, default=1),
+    # Which gateway is sending this conversation's pending messages to Rasa, and until when (a lease,
+    # so a gateway that dies mid-delivery is replaced when it runs out).
+    sa.Column("delivery_owner", sa.String(96)),
+    sa.Column("delivery_until", sa.DateTime(timezone=True)),
 )
 
 messages = sa.Table(
@@ -88,6 +94,26 @@ audit = sa.Table(
     sa.Column("detail", sa.Text),
 )
 
+# Each adviser console socket, on whichever gateway holds it. A gateway refreshes `seen_at` for its own
+# sockets every few seconds, so rows left by a gateway that died stop counting.
+adviser_sockets = sa.Table(
+    "adviser_sockets", metadata,
+    sa.Column("sid", sa.String(64), primary_key=True),
+    sa.Column("username", sa.String(64), nullable=False),
+    sa.Column("instance", sa.String(96), nullable=False),
+    sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Failed console logins by key ("user:sam", "addr:1.2.3.4"), shared by every gateway.
+login_failures = sa.Table(
+    "login_failures", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(160), nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
+)
+
+sa.Index("adviser_sockets_by_user", adviser_sockets.c.username)
+sa.Index("login_failures_by_key", login_failures.c.key, login_failures.c.at)
 sa.Index("messages_by_conversation", messages.c.conversation_id, messages.c.seq)
 sa.Index("messages_pending", messages.c.pending, messages.c.conversation_id)
 sa.Index("conversations_by_state", conversations.c.state)
@@ -193,7 +219,7 @@ class Store:
                 cursor.execute("PRAGMA synchronous=NORMAL")
                 cursor.execute("PRAGMA foreign_keys=ON")
                 cursor.close()
-        metadata.create_all(self.engine)
+        migrate.upgrade(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -208,9 +234,12 @@ class Store:
         existing = self.conversation(conversation_id)
         if existing:
             return existing
-        with self.engine.begin() as conn:
-            conn.execute(conversations.insert().values(id=conversation_id, created_at=now, updated_at=now,
-                                                       state="bot", urgent=False, next_seq=1))
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(conversations.insert().values(id=conversation_id, created_at=now, updated_at=now,
+                                                           state="bot", urgent=False, next_seq=1))
+        except sa.exc.IntegrityError:
+            pass  # another gateway made it a moment ago
         return self.conversation(conversation_id)
 
     def update_conversation(self, conversation_id: str, now: datetime, **values: Any) -> None:
@@ -240,6 +269,33 @@ class Store:
 
     def back_to_bot(self, conversation_id: str, now: datetime) -> None:
         self.update_conversation(conversation_id, now, state="bot", adviser=None, queued_at=None, urgent=False)
+
+    def leave_queue(self, conversation_id: str, now: datetime) -> bool:
+        """queued -> bot. False if it was no longer queued (another gateway got there first)."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                conversations.update()
+                .where(conversations.c.id == conversation_id, conversations.c.state == "queued")
+                .values(state="bot", adviser=None, queued_at=None, urgent=False, updated_at=now))
+        return result.rowcount == 1
+
+    def claim_delivery(self, conversation_id: str, owner: str, now: datetime, lease: timedelta) -> bool:
+        """Take (or extend) the right to send this conversation's pending messages to Rasa. False while
+        another gateway holds an unexpired lease: it will send them."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                conversations.update()
+                .where(conversations.c.id == conversation_id,
+                       sa.or_(conversations.c.delivery_until.is_(None), conversations.c.delivery_until < now,
+                              conversations.c.delivery_owner == owner))
+                .values(delivery_owner=owner, delivery_until=now + lease))
+        return result.rowcount == 1
+
+    def release_delivery(self, conversation_id: str, owner: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(conversations.update()
+                         .where(conversations.c.id == conversation_id, conversations.c.delivery_owner == owner)
+                         .values(delivery_owner=None, delivery_until=None))
 
     def waiting(self) -> List[Conversation]:
         """Queued and live conversations: urgent first, then longest waiting."""
@@ -347,13 +403,61 @@ class Store:
         with self.engine.begin() as conn:
             conn.execute(users.update().where(users.c.username == username).values(password_hash=password_hash))
 
-    def set_available(self, username: str, available: bool) -> None:
+    def set_available(self, username: str, available: bool) -> bool:
+        """True if this changed it (so one gateway, not every one, announces the change)."""
         with self.engine.begin() as conn:
-            conn.execute(users.update().where(users.c.username == username).values(available=available))
+            return conn.execute(users.update().where(users.c.username == username, users.c.available != available)
+                                .values(available=available)).rowcount == 1
 
     def available_advisers(self) -> List[str]:
         with self.engine.connect() as conn:
             return list(conn.execute(sa.select(users.c.username).where(users.c.available.is_(True))).scalars())
+
+    # adviser console sockets, across gateways ----------------------------------------------
+    def socket_opened(self, sid: str, username: str, instance: str, now: datetime) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(adviser_sockets.delete().where(adviser_sockets.c.sid == sid))
+            conn.execute(adviser_sockets.insert().values(sid=sid, username=username, instance=instance, seen_at=now))
+
+    def socket_closed(self, sid: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(adviser_sockets.delete().where(adviser_sockets.c.sid == sid))
+
+    def sockets_seen(self, instance: str, now: datetime) -> None:
+        """A gateway vouches for the sockets it still holds."""
+        with self.engine.begin() as conn:
+            conn.execute(adviser_sockets.update().where(adviser_sockets.c.instance == instance).values(seen_at=now))
+
+    def open_sockets(self, username: str, since: datetime) -> int:
+        """How many console sockets this adviser has open on any gateway seen since `since`."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(adviser_sockets)
+                                .where(adviser_sockets.c.username == username,
+                                       adviser_sockets.c.seen_at >= since)).scalar_one()
+
+    def forget_sockets(self, before: datetime) -> int:
+        """Drop sockets nobody has vouched for since `before` (their gateway died)."""
+        with self.engine.begin() as conn:
+            return conn.execute(adviser_sockets.delete().where(adviser_sockets.c.seen_at < before)).rowcount
+
+    # login failures, across gateways (bot.gateway.limits.LoginThrottle's backend) ----------
+    def failures_since(self, key: str, since: float) -> List[float]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(sa.select(login_failures.c.at)
+                                     .where(login_failures.c.key == key, login_failures.c.at > since)
+                                     .order_by(login_failures.c.at)).scalars())
+
+    def add_failure(self, key: str, at: float) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(login_failures.insert().values(key=key, at=at))
+
+    def clear_failures(self, key: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(login_failures.delete().where(login_failures.c.key == key))
+
+    def prune_failures(self, before: float) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(login_failures.delete().where(login_failures.c.at <= before))
 
     # canned responses ----------------------------------------------------------------------
     def canned_responses(self) -> List[Dict[str, Any]]:

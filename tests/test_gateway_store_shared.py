@@ -1,0 +1,160 @@
+"""The gateway store when several gateways share it: migrations, delivery leases, adviser sockets,
+login failures, the queue. Each test opens two Store objects on one database, as two gateways would.
+(tests/test_prod_shape*.py run the same code on PostgreSQL with real gateway processes.)"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from bot.gateway import migrate
+from bot.gateway.limits import LoginThrottle, MemoryFailureLog
+from bot.gateway.store import Store, metadata
+
+NOW = datetime(2026, 12, 7, 13, 30, tzinfo=timezone.utc)
+LEASE = timedelta(seconds=45)
+
+
+@pytest.fixture
+def url(tmp_path):
+    return f"sqlite:///{tmp_path / 'gateway.db'}"
+
+
+@pytest.fixture
+def pair(url):
+    first, second = Store(url), Store(url)
+    yield first, second
+    first.close()
+    second.close()
+
+
+def test_migrations_build_exactly_the_schema_the_code_uses(url):
+    store = Store(url)
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    store.close()
+    assert diff == []
+    assert migrate.current(store.engine) == migrate.head()
+
+
+def test_a_database_made_before_migrations_is_stamped_and_upgraded(url):
+    engine = sa.create_engine(url, future=True)
+    old = sa.MetaData()
+    sa.Table("conversations", old, sa.Column("id", sa.String(64), primary_key=True),
+             sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+             sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+             sa.Column("state", sa.String(10), nullable=False), sa.Column("adviser", sa.String(64)),
+             sa.Column("queued_at", sa.DateTime(timezone=True)), sa.Column("urgent", sa.Boolean, nullable=False),
+             sa.Column("topic", sa.String(64)), sa.Column("council", sa.String(128)),
+             sa.Column("stage", sa.String(64)), sa.Column("next_seq", sa.Integer, nullable=False))
+    old.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO conversations VALUES ('abc', :t, :t, 'bot', NULL, NULL, 0, NULL, NULL, "
+                             "NULL, 1)"), {"t": NOW})
+    engine.dispose()
+    store = Store(url)  # stamps 0001, then adds 0002's columns and tables, keeping the row
+    assert store.conversation("abc").state == "bot"
+    assert migrate.current(store.engine) == migrate.head()
+    store.close()
+
+
+def test_starting_again_changes_nothing(url):
+    Store(url).close()
+    store = Store(url)
+    assert migrate.current(store.engine) == migrate.head()
+    store.close()
+
+
+def test_one_gateway_at_a_time_delivers_a_conversation(pair):
+    one, two = pair
+    one.ensure_conversation("c1", NOW)
+    assert one.claim_delivery("c1", "gw1", NOW, LEASE)
+    assert one.claim_delivery("c1", "gw1", NOW + timedelta(seconds=5), LEASE)  # extending its own lease
+    assert not two.claim_delivery("c1", "gw2", NOW + timedelta(seconds=10), LEASE)
+    one.release_delivery("c1", "gw1")
+    assert two.claim_delivery("c1", "gw2", NOW + timedelta(seconds=11), LEASE)
+
+
+def test_a_lease_left_by_a_dead_gateway_runs_out(pair):
+    one, two = pair
+    one.ensure_conversation("c1", NOW)
+    assert one.claim_delivery("c1", "gw1", NOW, LEASE)  # gw1 dies without releasing
+    assert not two.claim_delivery("c1", "gw2", NOW + LEASE - timedelta(seconds=1), LEASE)
+    assert two.claim_delivery("c1", "gw2", NOW + LEASE + timedelta(seconds=1), LEASE)
+
+
+def test_releasing_someone_elses_lease_does_nothing(pair):
+    one, two = pair
+    one.ensure_conversation("c1", NOW)
+    assert one.claim_delivery("c1", "gw1", NOW, LEASE)
+    two.release_delivery("c1", "gw2")
+    assert not two.claim_delivery("c1", "gw2", NOW, LEASE)
+
+
+def test_two_gateways_creating_one_conversation_do_not_fail(pair):
+    one, two = pair
+    assert one.ensure_conversation("c1", NOW).id == two.ensure_conversation("c1", NOW).id == "c1"
+
+
+def test_only_one_gateway_takes_a_family_off_the_queue(pair):
+    one, two = pair
+    one.ensure_conversation("c1", NOW)
+    assert one.enqueue("c1", NOW)
+    assert one.leave_queue("c1", NOW)
+    assert not two.leave_queue("c1", NOW)
+    assert two.conversation("c1").state == "bot"
+
+
+def test_availability_changes_are_reported_once(pair):
+    one, two = pair
+    one.add_user("sam", "Sam", "adviser", "x", NOW)
+    assert one.set_available("sam", True)
+    assert not two.set_available("sam", True)
+    assert two.set_available("sam", False)
+    assert not one.set_available("sam", False)
+
+
+def test_adviser_sockets_are_counted_across_gateways_until_their_gateway_stops_vouching(pair):
+    one, two = pair
+    one.socket_opened("s1", "sam", "gw1", NOW)
+    two.socket_opened("s2", "sam", "gw2", NOW)
+    since = NOW - timedelta(seconds=30)
+    assert one.open_sockets("sam", since) == 2
+    one.socket_closed("s1")
+    assert two.open_sockets("sam", since) == 1
+    later = NOW + timedelta(seconds=40)  # gw2 died: nobody vouched for s2 since NOW
+    assert one.open_sockets("sam", later - timedelta(seconds=30)) == 0
+    two.sockets_seen("gw2", later)  # ...unless it is alive and vouches
+    assert one.open_sockets("sam", later - timedelta(seconds=30)) == 1
+    assert one.forget_sockets(later + timedelta(seconds=31)) == 1
+
+
+def _throttle_contract(make_throttle):
+    """The same rules whichever log holds the failures."""
+    keys = ("user:sam", "addr:10.0.0.1")
+    first, second = make_throttle(), make_throttle()
+    for i in range(5):
+        assert first.blocked_for(keys, 1000 + i) == 0
+        (first if i % 2 else second).failed(keys, 1000 + i)
+    assert first.blocked_for(keys, 1005) == pytest.approx(895)
+    assert second.blocked_for(("user:alex", "addr:10.0.0.1"), 1005) == pytest.approx(895)  # same address
+    assert second.blocked_for(("user:alex", "addr:10.0.0.2"), 1005) == 0
+    assert first.blocked_for(keys, 1900) == 0  # the first failure fell out of the 15-minute window
+    first.failed(keys, 1900)
+    assert second.blocked_for(keys, 1900.5) == pytest.approx(0.5)  # five again: 1001-1004 and 1900
+    second.succeeded("user:sam")
+    assert first.blocked_for(("user:sam", "addr:10.0.0.9"), 1900.5) == 0
+
+
+def test_login_throttle_shared_through_the_store(pair):
+    one, two = pair
+    stores = iter((one, two))
+    _throttle_contract(lambda: LoginThrottle(next(stores)))
+
+
+def test_login_throttle_in_memory_follows_the_same_rules():
+    log = MemoryFailureLog()
+    _throttle_contract(lambda: LoginThrottle(log))
