@@ -330,3 +330,32 @@ async def test_a_refusal_names_the_refused_message(h):
     await family.say("", client_id="r1")
     await wait_until(lambda: family.of("bot_uttered"))
     assert family.of("bot_uttered")[0]["metadata"]["rejected_client_id"] == "r1"
+
+
+async def test_store_outage_closes_the_family_socket_and_the_resent_message_is_answered_once(h, monkeypatch):
+    """PostgreSQL restarting: the gateway cannot store the message, so it closes the socket (the widget
+    shows its reconnecting banner with the advice line and keeps the message); the resend after the
+    reconnect is stored and answered once. The console API answers 503 with a sentence meanwhile."""
+    import sqlalchemy as sa
+
+    family = await h.family()
+    sam = await h.adviser("sam")
+    real_add = h.gateway.store.add_message
+
+    def database_down(*args, **kwargs):
+        raise sa.exc.OperationalError("INSERT", {}, ConnectionRefusedError("server closed the connection"))
+
+    monkeypatch.setattr(h.gateway.store, "add_message", database_down)
+    monkeypatch.setattr(h.gateway.store, "waiting", database_down)
+    await family.say("are you there", client_id="c-1")
+    await wait_until(lambda: not family.sio.connected)
+    status, body = await sam.get("/console/api/state")
+    assert status == 503 and "briefly unavailable" in body["error"]
+
+    monkeypatch.setattr(h.gateway.store, "add_message", real_add)
+    monkeypatch.undo()
+    back = await h.family(family.session_id)  # the widget reconnects to the same conversation...
+    await back.say("are you there", client_id="c-1")  # ...and resends its outbox
+    await back.say("are you there", client_id="c-1")
+    await wait_until(lambda: "You said: are you there" in back.texts())
+    assert h.rasa.received.count("are you there") == 1

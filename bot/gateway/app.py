@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
 import socketio
+import sqlalchemy as sa
 from aiohttp import web
 from aiohttp_session import setup as setup_sessions
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
@@ -192,6 +193,22 @@ class Gateway:
 def register_family_events(gateway: Gateway) -> None:
     sio, service = gateway.sio, gateway.conversations
 
+    def on(event: str):
+        """A family event handler that survives the store being unreachable (PostgreSQL restarting):
+        the socket is closed, so the widget shows "Reconnecting... call 0808 801 0366", keeps the
+        message in its outbox and sends it again when it reconnects (every few seconds)."""
+        def register(handler):
+            async def guarded(sid, *args):
+                try:
+                    return await handler(sid, *args)
+                except sa.exc.DBAPIError as error:
+                    log.warning("store unavailable during %s (%s); closing the family socket", event,
+                                type(error.orig).__name__ if error.orig else error)
+                    await sio.disconnect(sid, namespace=FAMILY_NS, ignore_queue=True)
+            sio.on(event, namespace=FAMILY_NS)(guarded)
+            return handler
+        return register
+
     async def conversation_of(sid: str) -> Optional[str]:
         session = await sio.get_session(sid, namespace=FAMILY_NS)
         return session.get("conversation_id")
@@ -200,7 +217,7 @@ def register_family_events(gateway: Gateway) -> None:
     async def connect(sid, environ, auth=None):
         await sio.save_session(sid, {}, namespace=FAMILY_NS)
 
-    @sio.on("session_request", namespace=FAMILY_NS)
+    @on("session_request")
     async def session_request(sid, data=None):
         requested = data.get("session_id") if isinstance(data, dict) else None
         conversation_id = service.open_session(requested, lambda: secrets.token_hex(16))
@@ -214,7 +231,7 @@ def register_family_events(gateway: Gateway) -> None:
         if state["state"] != "bot":
             await sio.emit("handoff", state, to=sid, namespace=FAMILY_NS)
 
-    @sio.on("user_uttered", namespace=FAMILY_NS)
+    @on("user_uttered")
     async def user_uttered(sid, data=None):
         data = data if isinstance(data, dict) else {}
         conversation_id = await conversation_of(sid)
@@ -223,20 +240,20 @@ def register_family_events(gateway: Gateway) -> None:
             conversation_id = await conversation_of(sid)
         await service.family_message(conversation_id, data.get("message"), data.get("client_id"))
 
-    @sio.on("history_request", namespace=FAMILY_NS)
+    @on("history_request")
     async def history_request(sid, data=None):
         conversation_id = await conversation_of(sid)
         if conversation_id:
             after = data.get("after_seq") if isinstance(data, dict) else 0
             await sio.emit("history", await service.history(conversation_id, after), to=sid, namespace=FAMILY_NS)
 
-    @sio.on("user_typing", namespace=FAMILY_NS)
+    @on("user_typing")
     async def user_typing(sid, data=None):
         conversation_id = await conversation_of(sid)
         if conversation_id:
             await service.family_typing(conversation_id, isinstance(data, dict) and data.get("typing"))
 
-    @sio.on("feedback", namespace=FAMILY_NS)
+    @on("feedback")
     async def feedback(sid, data=None):
         conversation_id = await conversation_of(sid)
         if conversation_id and isinstance(data, dict):
@@ -308,6 +325,20 @@ async def engineio_answers(request: web.Request, handler):
     return response if response is not None else web.Response(status=204)
 
 
+@web.middleware
+async def store_unavailable(request: web.Request, handler):
+    """While the store is unreachable (a database restart), pages and the console API answer 503
+    with a sentence, and the console tries again, instead of a bare 500."""
+    try:
+        return await handler(request)
+    except sa.exc.DBAPIError as error:
+        log.warning("store unavailable for %s %s: %s", request.method, request.path, type(error).__name__)
+        text = "The service is briefly unavailable. Please try again in a moment."
+        if request.path.startswith("/console/api") or "json" in request.headers.get("Accept", ""):
+            return web.json_response({"error": text}, status=503, headers={"Retry-After": "5"})
+        return web.Response(text=text, status=503, headers={"Retry-After": "5"})
+
+
 async def health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
@@ -334,6 +365,7 @@ def create_app(settings: Optional[settings_mod.Settings] = None, **overrides: An
     setup_sessions(app, EncryptedCookieStorage(
         settings_mod.session_secret(settings), cookie_name="adviser_session", httponly=True,
         secure=settings.cookie_secure, samesite="Strict", max_age=12 * 3600, path="/"))
+    app.middlewares.append(store_unavailable)
     app.middlewares.append(engineio_answers)  # innermost: after the session middleware
     gateway.sio.attach(app, socketio_path="socket.io")
     register_family_events(gateway)

@@ -209,6 +209,8 @@ class Store:
             kwargs["connect_args"] = {"check_same_thread": False}
             if ":memory:" not in url and url != "sqlite://":
                 kwargs["poolclass"] = sa.pool.QueuePool  # reuse connections (1.4 opens one per use)
+        else:
+            kwargs["pool_pre_ping"] = True  # a PostgreSQL restart leaves dead connections in the pool
         self.engine = sa.create_engine(url, **kwargs)
         if url.startswith("sqlite"):
             @sa.event.listens_for(self.engine, "connect")
