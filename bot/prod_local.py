@@ -231,6 +231,9 @@ class Shape:
         self.as_root = os.geteuid() == 0
         self.pg_bin = postgres_bin()
         self.processes: Dict[str, Process] = {}
+        self.timings: Dict[str, float] = {}  # seconds from start_all() (or start()) until healthy
+        self.started_in: Optional[float] = None
+        self._t0 = time.monotonic()
         self._prepared = False
 
     # -- addresses ------------------------------------------------------------------------------
@@ -535,7 +538,8 @@ SELECT 'CREATE DATABASE gateway OWNER {DB_ROLE}' WHERE NOT EXISTS (SELECT FROM p
                     for hook in proc.after_start:
                         hook()
                     pending.remove(name)
-                    self._say(f"    {name} is up")
+                    self.timings[name] = time.monotonic() - self._t0
+                    self._say(f"    {name} is up ({self.timings[name]:.1f} s)")
                 elif time.monotonic() > deadline[name]:
                     raise ShapeError(self._failure(name, "did not become healthy in time"))
             if pending:
@@ -550,6 +554,7 @@ SELECT 'CREATE DATABASE gateway OWNER {DB_ROLE}' WHERE NOT EXISTS (SELECT FROM p
 
     def start(self, name: str, wait: bool = True) -> None:
         """Start one process (again) and, by default, wait until it is healthy."""
+        self._t0 = time.monotonic()
         self._spawn(name)
         if wait:
             self._wait([name])
@@ -627,7 +632,7 @@ SELECT 'CREATE DATABASE gateway OWNER {DB_ROLE}' WHERE NOT EXISTS (SELECT FROM p
         if busy:
             raise ShapeError(f"ports already in use on {self.host}: {busy} (another run-prod-local? "
                              "set PROD_*_PORT(S), see python -m bot.prod_local --help)")
-        started = time.monotonic()
+        started = self._t0 = time.monotonic()
         try:
             self._spawn("postgres")
             self._spawn("redis")

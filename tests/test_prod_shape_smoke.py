@@ -1,0 +1,123 @@
+"""Smoke test of the production shape (bot/prod_local.py): PostgreSQL, Redis, 2 action servers,
+2 Rasa servers, 2 gateways and nginx on free loopback ports. A family page and a family chat over
+socket.io through nginx (websocket, and long-polling, which only works when nginx keeps every request
+of the session on one gateway), the conversation in PostgreSQL, every server up.
+
+Needs a trained model, PostgreSQL, redis-server and nginx (scripts/setup_prod.sh). About a minute:
+starting the shape is mostly loading two Rasa models. Run: .venv/bin/python -m pytest -m prod
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import shutil
+import tempfile
+import urllib.request
+from pathlib import Path
+
+import pytest
+import socketio
+import sqlalchemy as sa
+
+from bot import prod_local
+
+pytestmark = pytest.mark.prod
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _missing() -> str:
+    if not list((ROOT / "models").glob("*.tar.gz")):
+        return "no trained model in models/"
+    if not list(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl")):
+        return "PostgreSQL is not installed (scripts/setup_prod.sh)"
+    if not (shutil.which("redis-server") and (shutil.which("nginx") or Path("/usr/sbin/nginx").exists())):
+        return "redis-server or nginx is not installed (scripts/setup_prod.sh)"
+    return ""
+
+
+@pytest.fixture(scope="module")
+def shape():
+    if _missing():
+        pytest.skip(_missing())
+    # Under var/ rather than pytest's tmp: the postgres user must be able to reach the folder.
+    (ROOT / "var").mkdir(exist_ok=True)
+    base = Path(tempfile.mkdtemp(prefix="test-prod-", dir=ROOT / "var"))
+    base.chmod(0o755)
+    try:
+        env = {k: v for k, v in os.environ.items() if k not in ("RASA_TOKEN", "INTERNAL_TOKEN", "SESSION_SECRET")}
+        with prod_local.running_shape(base, prod_local.Ports.free(), quiet=True, env=env) as running:
+            yield running
+    except prod_local.ShapeError as error:
+        pytest.fail(str(error))
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def get(url: str, timeout: float = 10) -> tuple:
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return response.status, response.read().decode()
+
+
+async def chat(url: str, text: str, transports: list) -> tuple:
+    """A family: session_request, session_confirm, user_uttered, the first bot_uttered."""
+    sio = socketio.AsyncClient(reconnection=False)
+    confirmed: asyncio.Future = asyncio.get_running_loop().create_future()
+    answers: asyncio.Queue = asyncio.Queue()
+
+    @sio.on("session_confirm")
+    async def on_confirm(data):
+        if not confirmed.done():
+            confirmed.set_result(data["session_id"] if isinstance(data, dict) else data)
+
+    @sio.on("bot_uttered")
+    async def on_bot(data):
+        await answers.put(data)
+
+    route = secrets.token_hex(16)
+    await sio.connect(f"{url}?route={route}", socketio_path="socket.io", transports=transports, wait_timeout=10)
+    try:
+        await sio.emit("session_request", {"session_id": None})
+        session_id = await asyncio.wait_for(confirmed, 15)
+        await sio.emit("user_uttered", {"message": text, "session_id": session_id})
+        answer = await asyncio.wait_for(answers.get(), 60)
+        return session_id, answer
+    finally:
+        await sio.disconnect()
+
+
+def test_every_server_is_up(shape):
+    for i in range(1, len(shape.ports.rasa) + 1):
+        status, body = get(f"{shape.rasa_url(i)}/")
+        assert status == 200 and "Rasa" in body
+        status, body = get(f"{shape.rasa_url(i)}/status?token={shape.rasa_token}")
+        assert json.loads(body)["model_file"], f"rasa{i} has no model loaded"
+    for i in range(1, len(shape.ports.gateways) + 1):
+        assert get(f"{shape.gateway_url(i)}/health")[0] == 200
+    for i in range(1, len(shape.ports.actions) + 1):
+        assert get(f"{shape.action_url(i)}/health")[0] == 200
+    assert get(f"{shape.public_url}/health")[0] == 200
+    assert sorted(n for n in shape.names() if shape.pid(n)) == sorted(shape.names())
+
+
+def test_family_page_through_nginx(shape):
+    status, body = get(f"{shape.public_url}/")
+    assert status == 200 and "widget.js" in body
+    status, body = get(f"{shape.public_url}/widget.js")
+    assert status == 200 and "route: routeId()" in body
+
+
+@pytest.mark.parametrize("transports", [["websocket"], ["polling"]], ids=["websocket", "long-polling"])
+async def test_family_message_answered_through_nginx_and_kept_in_postgresql(shape, transports):
+    session_id, answer = await chat(shape.public_url, "what is a special guardianship order?", transports)
+    assert "special guardian" in answer["text"].lower()
+
+    engine = sa.create_engine(shape.db_url("rasa"))
+    try:
+        with engine.connect() as conn:
+            kinds = [row[0] for row in conn.execute(
+                sa.text("SELECT type_name FROM events WHERE sender_id = :sid ORDER BY id"), {"sid": session_id})]
+    finally:
+        engine.dispose()
+    assert "user" in kinds and "bot" in kinds
