@@ -16,11 +16,13 @@ export PYTHONHASHSEED := 0
 
 TRAIN_INPUTS := config.yml domain.yml $(wildcard data/*.yml data/nlu/*.yml bot/nlu_components/*.py) bot/safety/crisis.py
 
-.PHONY: setup train run shell test test-core test-browser validate validate-data eval bench clean help adviser
+.PHONY: setup train run run-prod-local shell test test-core test-browser validate validate-data eval bench clean help adviser
 
 help:
 	@echo "make run    set up, train if needed, start Rasa, the action server and the webchat gateway (Ctrl-C stops)"
 	@echo "make test   set up, train if needed, validate data, run story tests and pytest"
+	@echo "make run-prod-local   the production shape on this machine: PostgreSQL, Redis, 2 Rasa servers, 2 action servers,"
+	@echo "                      2 gateways, nginx on http://127.0.0.1:8088 (installs PostgreSQL/Redis/nginx if missing; docs/production.md)"
 	@echo "make setup | train | shell | validate | validate-data | test-browser | eval | bench | clean"
 	@echo "make adviser NAME=sam ROLE=adviser   create a console account (asks for a password)"
 
@@ -40,6 +42,11 @@ train: setup models/.stamp
 
 run: train
 	@$(PY) -m bot.run_local
+
+# The scaled production shape on loopback, everything under var/prod/ (docs/production.md).
+run-prod-local: train
+	@scripts/setup_prod.sh
+	@$(PY) -m bot.prod_local
 
 shell: train
 	TRACKER_DB=$${TRACKER_DB:-var/tracker.db} ACTION_SERVER_URL=$${ACTION_SERVER_URL:-http://$(BIND_HOST):$(ACTION_PORT)/webhook} \
