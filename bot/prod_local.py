@@ -627,12 +627,12 @@ SELECT 'CREATE DATABASE gateway OWNER {DB_ROLE}' WHERE NOT EXISTS (SELECT FROM p
 
     def start_all(self) -> None:
         """Start everything in order and wait until each is healthy; on failure stop all, raise ShapeError."""
+        started = self._t0 = time.monotonic()  # from the first initdb on
         self.prepare()
         busy = [port for port in self.ports.all() if _port_in_use(self.host, port)]
         if busy:
             raise ShapeError(f"ports already in use on {self.host}: {busy} (another run-prod-local? "
                              "set PROD_*_PORT(S), see python -m bot.prod_local --help)")
-        started = self._t0 = time.monotonic()
         try:
             self._spawn("postgres")
             self._spawn("redis")
@@ -773,6 +773,9 @@ http {{
             proxy_pass http://gateways;{proxy_common}
             proxy_set_header Connection "";
             proxy_read_timeout 120s;
+        }}
+        location /internal/ {{
+            return 404;  # only for the action servers, through the gateway upstream below
         }}
     }}
 
