@@ -22,6 +22,7 @@
 | SESSION_IDLE_MINUTES | 60                       | an adviser is logged out after this long idle         |
 | RASA_URL          | http://BIND_HOST:RASA_PORT  | where the gateway reaches Rasa (scaled: a load balancer)|
 | ACTION_URL        | http://BIND_HOST:ACTION_PORT | action server base URL the gateway health-checks     |
+| RASA_SERVER_URLS  | RASA_URL                    | every Rasa server, comma-separated: a promoted model is loaded into each |
 | GATEWAY_REDIS_URL | (empty: one process)        | Redis shared by several gateways (socket.io rooms)    |
 | GATEWAY_INSTANCE  | host name and port          | this gateway's name in logs and adviser presence      |
 """
@@ -58,6 +59,12 @@ class Settings:
     action_url_override: str = ""
     redis_url: str = ""
     instance: str = ""
+    rasa_server_urls: Tuple[str, ...] = ()
+
+    @property
+    def rasa_servers(self) -> Tuple[str, ...]:
+        """Every Rasa server (RASA_URL may be a load balancer, which reaches only one of them)."""
+        return self.rasa_server_urls or (self.rasa_url,)
 
     @property
     def rasa_url(self) -> str:
@@ -139,6 +146,7 @@ def load(env: Mapping[str, str] = os.environ) -> Settings:
         action_url_override=env.get("ACTION_URL", "").rstrip("/"),
         redis_url=env.get("GATEWAY_REDIS_URL", ""),
         instance=env.get("GATEWAY_INSTANCE") or f"{socket.gethostname()}:{gateway_port}",
+        rasa_server_urls=tuple(u.strip().rstrip("/") for u in env.get("RASA_SERVER_URLS", "").split(",") if u.strip()),
     )
 
 

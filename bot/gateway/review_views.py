@@ -189,9 +189,9 @@ def _audit(gateway, user: str, action: str, detail: str = "", conversation_id: O
 
 def _server(cfg: RetrainConfig):
     from bot.retrain.config import rasa_token
-    from bot.retrain.model_server import ModelServer
+    from bot.retrain.model_server import ModelFleet
 
-    return ModelServer(cfg.rasa_url, rasa_token(cfg))
+    return ModelFleet(cfg.all_rasa_servers, rasa_token(cfg))
 
 
 def _short(text: str, limit: int = 64) -> str:

@@ -142,9 +142,9 @@ def _candidate(cfg: config_mod.RetrainConfig, given: Optional[str]) -> Path:
 
 
 def _server(cfg: config_mod.RetrainConfig, offline: bool):
-    from bot.retrain.model_server import ModelServer
+    from bot.retrain.model_server import ModelFleet
 
-    return None if offline else ModelServer(cfg.rasa_url, config_mod.rasa_token(cfg))
+    return None if offline else ModelFleet(cfg.all_rasa_servers, config_mod.rasa_token(cfg))
 
 
 def _print_item(item, out: TextIO) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, Tuple
 
 import yaml
 
@@ -54,6 +54,11 @@ class RetrainConfig:
     retention_days: int = 90
     nice: int = 10
     rasa_token: Optional[str] = None  # None: bot.settings.rasa_token() (RASA_TOKEN or var/secrets/)
+    rasa_servers: Tuple[str, ...] = ()  # every Rasa server a promoted model goes to (default: rasa_url)
+
+    @property
+    def all_rasa_servers(self) -> Tuple[str, ...]:
+        return self.rasa_servers or (self.rasa_url,)
 
     @property
     def nlu_dir(self) -> Path:
@@ -127,6 +132,7 @@ def load_config(path: Optional[Path] = None, root: Optional[Path] = None,
         tracker_db=str(site.tracker_db),
         gateway_db_url=site.gateway_db_url,
         rasa_url=site.rasa_url,
+        rasa_servers=site.rasa_server_urls,
         models_dir=model_dir,
         audit_log=place("audit_log", "var/retrain/audit.jsonl"),
         work_dir=place("work_dir", "var/retrain"),

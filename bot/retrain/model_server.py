@@ -51,3 +51,43 @@ class ModelServer:
 
     def parse(self, text: str) -> Dict[str, Any]:
         return self._request("POST", "/model/parse", {"text": text}, timeout=30) or {}
+
+
+class ModelFleet:
+    """Every Rasa server of the deployment (RASA_SERVER_URLS), with ModelServer's interface: a promoted
+    model is loaded into each of them; status and parse come from the first that answers. The model
+    path must be readable by every server (one machine, or a shared models folder)."""
+
+    def __init__(self, urls, token: str, timeout: float = 600.0):
+        self.servers = [ModelServer(url, token, timeout) for url in urls]
+        if not self.servers:
+            raise ValueError("no Rasa server URL")
+        self.url = self.servers[0].url
+
+    def _first(self, call):
+        errors = []
+        for server in self.servers:
+            try:
+                return call(server)
+            except ModelServerError as error:
+                errors.append(str(error))
+        raise ModelServerError("; ".join(errors))
+
+    def status(self) -> Dict[str, Any]:
+        return self._first(lambda server: server.status())
+
+    def parse(self, text: str) -> Dict[str, Any]:
+        return self._first(lambda server: server.parse(text))
+
+    def load(self, model_file: Path) -> None:
+        """Load into every server, even if one fails; then report the ones that failed."""
+        failed = []
+        for server in self.servers:
+            try:
+                server.load(model_file)
+            except ModelServerError as error:
+                failed.append(f"{server.url}: {error}")
+        if failed:
+            loaded = len(self.servers) - len(failed)
+            raise ModelServerError(f"the model was loaded by {loaded} of {len(self.servers)} Rasa servers; "
+                                   "failed: " + "; ".join(failed))
