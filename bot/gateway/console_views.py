@@ -26,11 +26,19 @@ TEMPLATES = Path(__file__).parent / "templates"
 routes = web.RouteTableDef()
 
 
-def _page(name: str, **values: str) -> web.Response:
+def _page(name: str, status: int = 200, **values: str) -> web.Response:
     template = Template((TEMPLATES / name).read_text(encoding="utf-8"))
     return web.Response(text=template.safe_substitute({k: html.escape(v) if k != "error" else v
                                                        for k, v in values.items()}),
-                        content_type="text/html", charset="utf-8")
+                        status=status, content_type="text/html", charset="utf-8")
+
+
+async def _form(request: web.Request):
+    """The posted form, or None when it cannot be decoded (bytes that are not UTF-8, a broken multipart)."""
+    try:
+        return await request.post()
+    except (UnicodeDecodeError, ValueError, AssertionError):  # aiohttp asserts a multipart part has a name
+        return None
 
 
 def _refused(error: Refused) -> web.Response:
@@ -47,7 +55,10 @@ async def login_page(request: web.Request) -> web.Response:
 async def login(request: web.Request) -> web.Response:
     gateway = request.app[GATEWAY]
     session = await get_session(request)
-    form = await request.post()
+    form = await _form(request)
+    if form is None:
+        return _page("login.html", status=400, csrf=csrf_token(session),
+                     error='<p class="error" role="alert">The form could not be read. Please try again.</p>')
     username = str(form.get("username", "")).strip().lower()[:64]
     password = str(form.get("password", ""))[:1024]
     if not csrf_ok(session, form.get("csrf")):
@@ -80,7 +91,7 @@ async def login(request: web.Request) -> web.Response:
 async def logout(request: web.Request) -> web.Response:
     gateway = request.app[GATEWAY]
     session = await get_session(request)
-    form = await request.post()
+    form = await _form(request) or {}
     user = session.get("user")
     if user and csrf_ok(session, form.get("csrf")):
         gateway.store.audit(user, "logout", gateway.clock())

@@ -84,9 +84,14 @@ def csrf_token(session: Session) -> str:
     return token
 
 
+def _comparable(value: Any) -> bytes:
+    """Bytes for a constant-time comparison (hmac.compare_digest refuses non-ASCII str)."""
+    return str(value).encode("utf-8", "surrogatepass")
+
+
 def csrf_ok(session: Session, presented: Optional[str]) -> bool:
     expected = session.get("csrf")
-    return bool(expected and presented and hmac.compare_digest(str(expected), str(presented)))
+    return bool(expected and presented and hmac.compare_digest(_comparable(expected), _comparable(presented)))
 
 
 async def start_adviser_session(request: web.Request, username: str, now: float) -> Session:
@@ -149,8 +154,29 @@ async def json_body(request: web.Request, limit: int = 64 * 1024) -> Dict[str, A
         raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length)
     try:
         body = await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: arrays or objects nested thousands deep
         raise web.HTTPBadRequest(text='{"error": "The request was not valid JSON."}', content_type="application/json")
     if not isinstance(body, dict):
         raise web.HTTPBadRequest(text='{"error": "Expected a JSON object."}', content_type="application/json")
+    if _broken_text(body):
+        raise web.HTTPBadRequest(text='{"error": "The request contained broken characters."}',
+                                 content_type="application/json")
     return body
+
+
+def _broken_text(value: Any) -> bool:
+    """True if any string (or key) holds a lone surrogate (JSON allows "\\ud800"; no database stores it)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+    return False
