@@ -728,7 +728,8 @@ error_log {logs}/nginx-error.log warn;
 events {{ worker_connections 1024; }}
 
 http {{
-    access_log {logs}/nginx-access.log;
+    log_format shape '$remote_addr [$time_local] "$request" $status upstream=$upstream_addr $request_time';
+    access_log {logs}/nginx-access.log shape;
     client_body_temp_path {prefix}/tmp/client_body;
     proxy_temp_path {prefix}/tmp/proxy;
     fastcgi_temp_path {prefix}/tmp/fastcgi;

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import secrets
 import shutil
 import tempfile
@@ -60,8 +61,9 @@ def get(url: str, timeout: float = 10) -> tuple:
         return response.status, response.read().decode()
 
 
-async def chat(url: str, text: str, transports: list) -> tuple:
-    """A family: session_request, session_confirm, user_uttered, the first bot_uttered."""
+async def chat(url: str, text: str, transports: list, route: str = "") -> tuple:
+    """A family: session_request, session_confirm, user_uttered (unless text is empty), the first
+    bot_uttered. Returns (session id, answer or None)."""
     sio = socketio.AsyncClient(reconnection=False)
     confirmed: asyncio.Future = asyncio.get_running_loop().create_future()
     answers: asyncio.Queue = asyncio.Queue()
@@ -75,11 +77,13 @@ async def chat(url: str, text: str, transports: list) -> tuple:
     async def on_bot(data):
         await answers.put(data)
 
-    route = secrets.token_hex(16)
+    route = route or secrets.token_hex(16)
     await sio.connect(f"{url}?route={route}", socketio_path="socket.io", transports=transports, wait_timeout=10)
     try:
         await sio.emit("session_request", {"session_id": None})
         session_id = await asyncio.wait_for(confirmed, 15)
+        if not text:
+            return session_id, None
         await sio.emit("user_uttered", {"message": text, "session_id": session_id})
         answer = await asyncio.wait_for(answers.get(), 60)
         return session_id, answer
@@ -121,3 +125,21 @@ async def test_family_message_answered_through_nginx_and_kept_in_postgresql(shap
     finally:
         engine.dispose()
     assert "user" in kinds and "bot" in kinds
+
+
+async def test_long_polling_sessions_stay_on_one_gateway_and_tabs_spread_over_all(shape):
+    """nginx's access log (upstream=...) shows which gateway got each socket.io request."""
+    gateway_of = {str(port): f"gateway{i}" for i, port in enumerate(shape.ports.gateways, 1)}
+    log = shape.logs / "nginx-access.log"
+    seen = set()
+    for _ in range(40):  # random routes until every gateway has had one (2 gateways: ~4 tries)
+        route = secrets.token_hex(16)
+        await chat(shape.public_url, "", ["polling"], route=route)
+        hits = re.findall(rf"/socket\.io/\?route={route}\S* HTTP/1\.1\" \d+ upstream=[\d.]+:(\d+)",
+                          log.read_text())
+        assert len(hits) >= 3, hits  # the handshake, the namespace connect, polls, the event
+        assert len(set(hits)) == 1, f"route {route} went to several gateways: {hits}"
+        seen.add(gateway_of[hits[0]])
+        if len(seen) == len(gateway_of):
+            break
+    assert seen == set(gateway_of.values())
