@@ -54,7 +54,9 @@ class FakeRasa:
     """Rasa's REST channel and tracker API, scripted."""
 
     down: bool = False
-    actions_down: bool = False  # the action server: Rasa then answers with nothing
+    actions_down: bool = False  # the action server: Rasa records the message, then answers with nothing
+    stores_down: bool = False  # its tracker or lock store: Rasa records nothing and answers `[]` (HTTP 200)
+    answer_lost: bool = False  # Rasa answers and records, but the HTTP response never arrives
     paused: Dict[str, bool] = field(default_factory=dict)
     events: Dict[str, List[Dict[str, Any]]] = field(default_factory=dict)
     received: List[str] = field(default_factory=list)
@@ -76,11 +78,20 @@ class FakeRasa:
                 return web.Response(status=503)
             body = await request.json()
             sender, text = body["sender"], body["message"]
+            if self.stores_down:
+                return web.json_response([])
             self.received.append(text)
-            self.events.setdefault(sender, []).append({"event": "user", "text": text})
+            self.events.setdefault(sender, []).append({"event": "user", "text": text,
+                                                       "metadata": body.get("metadata") or {}})
             if self.paused.get(sender) or self.actions_down:
                 return web.json_response([])
-            return web.json_response([dict(a, recipient_id=sender) for a in self.answers(text)])
+            answers = self.answers(text)
+            for answer in answers:
+                data = {k: answer[k] for k in ("buttons", "custom") if k in answer}
+                self.events[sender].append({"event": "bot", "text": answer.get("text"), "data": data})
+            if self.answer_lost:
+                return web.Response(status=502)  # e.g. the proxy's connection to Rasa broke
+            return web.json_response([dict(a, recipient_id=sender) for a in answers])
 
         async def append(request: web.Request) -> web.Response:
             if self.down:
@@ -94,10 +105,11 @@ class FakeRasa:
             return web.json_response({})
 
         async def tracker(request: web.Request) -> web.Response:
-            if self.down:
-                return web.Response(status=503)
+            if self.down or self.stores_down:
+                return web.Response(status=500)
             return web.json_response({"slots": {"last_topic": "section_20", "council": "Leeds City Council",
-                                                "proceedings_stage": "court"}})
+                                                "proceedings_stage": "court"},
+                                      "events": self.events.get(request.match_info["sender"], [])})
 
         async def action_health(request: web.Request) -> web.Response:
             return web.Response(status=503 if self.actions_down else 200)
@@ -107,6 +119,12 @@ class FakeRasa:
         app.router.add_post("/conversations/{sender}/tracker/events", append)
         app.router.add_get("/conversations/{sender}/tracker", tracker)
         return app
+
+    def said(self, sender: str) -> List[str]:
+        """The family messages in the tracker as Rasa applies it (rewound ones left out)."""
+        from bot.gateway.rasa_client import applied_events
+
+        return [e["text"] for e in applied_events(self.events.get(sender, [])) if e["event"] == "user"]
 
 
 class Family:

@@ -154,8 +154,9 @@ async def test_full_takeover_hand_back_and_one_transcript(h):
 
     events = h.rasa.events[family.session_id]
     assert {"event": "pause"} in events
-    adviser_events = [e for e in events if e["event"] == "bot"]
+    adviser_events = [e for e in events if e["event"] == "bot" and "metadata" in e]
     assert adviser_events[0]["metadata"] == {"source": "adviser", "adviser": "sam"}
+    assert adviser_events[0]["text"] == "Hello, I'm Sam. How can I help?"
 
     status, _ = await sam.post(f"/console/api/conversations/{family.session_id}/resume")
     assert status == 200
@@ -359,3 +360,45 @@ async def test_store_outage_closes_the_family_socket_and_the_resent_message_is_a
     await back.say("are you there", client_id="c-1")
     await wait_until(lambda: "You said: are you there" in back.texts())
     assert h.rasa.received.count("are you there") == 1
+
+
+async def test_rasa_answering_nothing_because_its_stores_are_down_is_retried_not_lost(h):
+    """Rasa's REST channel answers [] with HTTP 200 when its tracker or lock store is unreachable."""
+    family = await h.family()
+    h.rasa.stores_down = True
+    await family.say("what is section 20", client_id="s1")
+    await wait_until(lambda: any("technical problem" in t for t in family.texts()))
+    await h.gateway.tick()  # still down: the retry reads the tracker, which fails too
+    h.rasa.stores_down = False
+    await h.gateway.tick()
+    await wait_until(lambda: "Section 20 is voluntary accommodation." in family.texts())
+    assert h.rasa.said(family.session_id) == ["what is section 20"]
+
+
+async def test_a_retry_after_rasa_recorded_the_message_without_answering_sends_it_once(h):
+    """The action server was down: Rasa recorded the message but could not answer. The retry rewinds
+    it and sends it again, so the tracker holds it once, answered."""
+    family = await h.family()
+    h.rasa.actions_down = True
+    await family.say("what is section 20", client_id="a1")
+    await wait_until(lambda: any("technical problem" in t for t in family.texts()))
+    await h.gateway.tick()
+    h.rasa.actions_down = False
+    await h.gateway.tick()
+    await wait_until(lambda: "Section 20 is voluntary accommodation." in family.texts())
+    assert h.rasa.said(family.session_id) == ["what is section 20"]
+    assert h.rasa.received.count("what is section 20") == 3  # first try, the retry while down, the last
+
+
+async def test_an_answer_lost_on_the_way_back_is_taken_from_the_tracker_not_asked_twice(h):
+    family = await h.family()
+    h.rasa.answer_lost = True
+    await family.say("what is section 20", client_id="l1")
+    await wait_until(lambda: any("technical problem" in t for t in family.texts()))
+    h.rasa.answer_lost = False
+    await h.gateway.tick()
+    await wait_until(lambda: "Section 20 is voluntary accommodation." in family.texts())
+    assert h.rasa.received == ["what is section 20"]  # never sent twice
+    answer = [d for d in family.of("bot_uttered") if d["text"] == "Section 20 is voluntary accommodation."][0]
+    assert answer["quick_replies"][0]["title"] == "Tell me more"
+    assert answer["metadata"]["message"]["ask_feedback"] is True

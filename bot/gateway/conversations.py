@@ -15,7 +15,7 @@ from typing import Any, Callable, Dict, List, Optional, Protocol
 from actions.content_store import load_content
 from actions.replies import emergency
 from bot.gateway.limits import RateLimiter
-from bot.gateway.rasa_client import RasaClient, RasaUnavailable
+from bot.gateway.rasa_client import RasaClient, RasaUnavailable, earlier_attempt
 from bot.gateway.store import Conversation, Message, Store, iso
 from bot.safety.crisis import is_crisis
 
@@ -215,6 +215,31 @@ class ConversationService:
                     self.store.release_delivery(conversation_id, self.owner)
         return True
 
+    async def _send_once(self, conversation_id: str, message: Message, text: str, paused: bool) -> List[Dict]:
+        """Rasa's answers to one family message, recorded in its tracker exactly once.
+
+        Rasa's REST channel answers `[]` (HTTP 200) when it fails inside (its tracker or lock store
+        unreachable, the action server down), so, unless Rasa is paused for an adviser, no answer
+        means "try again later" unless the action server is healthy and the tracker shows the message
+        recorded (then it really has no answer). A retry first reads the tracker: if the earlier attempt
+        got through, its recorded answers are used; if Rasa recorded the message but could not answer,
+        the message is rewound and sent again."""
+        if message.attempts:
+            earlier = earlier_attempt(await self.rasa.events(conversation_id), message.id)
+            if earlier is not None:
+                if earlier or paused:
+                    return earlier
+                await self.rasa.rewind(conversation_id)
+        self.store.count_attempt(message.id)
+        answers = await self.rasa.send(conversation_id, text, {"client_message_id": message.id, "channel": "webchat"})
+        if answers or paused:
+            return answers
+        if await self.rasa.actions_healthy():
+            recorded = earlier_attempt(await self.rasa.events(conversation_id), message.id)
+            if recorded is not None:
+                return recorded or [{"text": self.texts.no_answer}]
+        raise RasaUnavailable("Rasa answered nothing (its stores or the action server are unreachable)")
+
     async def _deliver(self, conversation_id: str, pending: List[Message]) -> bool:
         for message in pending:
             self.store.claim_delivery(conversation_id, self.owner, self.clock(), DELIVERY_LEASE)
@@ -226,10 +251,7 @@ class ConversationService:
             if not paused:
                 await self._to_family(conversation_id, "bot_typing", {"typing": True})
             try:
-                answers = await self.rasa.send(conversation_id, text,
-                                               {"client_message_id": message.id, "channel": "webchat"})
-                if not answers and not paused and not await self.rasa.actions_healthy():
-                    raise RasaUnavailable("the action server is down: Rasa answered nothing")
+                answers = await self._send_once(conversation_id, message, text, paused)
             except RasaUnavailable as error:
                 log.warning("Rasa unavailable for %s: %s", conversation_id, error)
                 if conversation_id not in self._told_down and not paused:
@@ -240,7 +262,7 @@ class ConversationService:
             self._told_down.discard(conversation_id)
             self.store.mark_delivered(message.id)
             if not paused:
-                await self._show_answers(conversation_id, answers or [{"text": self.texts.no_answer}])
+                await self._show_answers(conversation_id, answers)
                 await self._to_family(conversation_id, "bot_typing", {"typing": False})
         return True
 

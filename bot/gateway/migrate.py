@@ -35,7 +35,7 @@ def current(engine: sa.engine.Engine) -> str:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def upgrade(engine: sa.engine.Engine) -> None:
+def upgrade(engine: sa.engine.Engine, target: str = "head") -> None:
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
@@ -43,4 +43,4 @@ def upgrade(engine: sa.engine.Engine) -> None:
         config = _config(connection)
         if "conversations" in tables and "alembic_version" not in tables:
             command.stamp(config, BASELINE)
-        command.upgrade(config, "head")
+        command.upgrade(config, target)

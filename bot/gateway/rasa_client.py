@@ -12,6 +12,46 @@ class RasaUnavailable(Exception):
     """Rasa did not answer (down, restarting, or an error): the message must be kept and retried."""
 
 
+def applied_events(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """A tracker's events as Rasa applies them: a `rewind` undoes the last user message and what
+    followed it."""
+    applied: List[Dict[str, Any]] = []
+    for event in events:
+        if event.get("event") == "rewind":
+            last_user = max((i for i, e in enumerate(applied) if e.get("event") == "user"), default=None)
+            if last_user is not None:
+                del applied[last_user:]
+        else:
+            applied.append(event)
+    return applied
+
+
+def earlier_attempt(events: List[Dict[str, Any]], message_id: str) -> Optional[List[Dict[str, Any]]]:
+    """Whether the tracker already holds the family message the gateway sent with this id (in its
+    metadata as client_message_id): None if not; else the bot's answers recorded after it, in the REST
+    channel's shape (empty if Rasa recorded the message but could not answer it)."""
+    applied = applied_events(events)
+    for index, event in enumerate(applied):
+        if event.get("event") == "user" and (event.get("metadata") or {}).get("client_message_id") == message_id:
+            answers = []
+            for later in applied[index + 1:]:
+                if later.get("event") == "user":
+                    break
+                if later.get("event") == "bot" and (later.get("metadata") or {}).get("source") != "adviser":
+                    data = later.get("data") or {}
+                    answer: Dict[str, Any] = {}
+                    if later.get("text"):
+                        answer["text"] = later["text"]
+                    if data.get("buttons"):
+                        answer["buttons"] = data["buttons"]
+                    if data.get("custom"):
+                        answer["custom"] = data["custom"]
+                    if answer:
+                        answers.append(answer)
+            return answers
+    return None
+
+
 class RasaClient:
     def __init__(self, base_url: str, token: str, timeout: float = 30, action_url: str = ""):
         self.base_url = base_url.rstrip("/")
@@ -46,6 +86,15 @@ class RasaClient:
     async def append_events(self, sender: str, events: List[Dict[str, Any]]) -> None:
         await self._request("POST", f"/conversations/{sender}/tracker/events",
                             params={"token": self.token, "include_events": "NONE"}, json=events)
+
+    async def events(self, sender: str) -> List[Dict[str, Any]]:
+        tracker = await self._request("GET", f"/conversations/{sender}/tracker",
+                                      params={"token": self.token, "include_events": "AFTER_RESTART"})
+        return (tracker or {}).get("events") or []
+
+    async def rewind(self, sender: str) -> None:
+        """Undo the last user message (Rasa's UserUtteranceReverted), so it can be sent again."""
+        await self.append_events(sender, [{"event": "rewind"}])
 
     async def pause(self, sender: str) -> None:
         await self.append_events(sender, [{"event": "pause"}])

@@ -53,6 +53,7 @@ messages = sa.Table(
     sa.Column("ask_feedback", sa.Boolean, nullable=False, default=False),
     sa.Column("client_id", sa.String(64)),
     sa.Column("pending", sa.Boolean, nullable=False, default=False),  # family text Rasa has not had yet
+    sa.Column("attempts", sa.Integer, nullable=False, default=0, server_default="0"),  # times sent to Rasa
     sa.UniqueConstraint("conversation_id", "seq"),
     sa.UniqueConstraint("conversation_id", "client_id"),
 )
@@ -156,6 +157,7 @@ class Message:
     client_id: Optional[str] = None
     pending: bool = False
     payload: Optional[str] = None
+    attempts: int = 0
 
     def public(self) -> Dict[str, Any]:
         """The message object of docs/gateway-protocol.md."""
@@ -193,7 +195,7 @@ def _message(row) -> Message:
     return Message(id=row.id, conversation_id=row.conversation_id, seq=row.seq, sender=row.sender,
                    text=row.text, at=utc(row.at), buttons=json.loads(row.buttons or "[]"),
                    adviser=row.adviser, urgent=row.urgent, ask_feedback=row.ask_feedback,
-                   client_id=row.client_id, pending=row.pending, payload=row.payload)
+                   client_id=row.client_id, pending=row.pending, payload=row.payload, attempts=row.attempts)
 
 
 def _conversation(row) -> Conversation:
@@ -364,6 +366,11 @@ class Store:
         with self.engine.connect() as conn:
             return list(conn.execute(sa.select(messages.c.conversation_id).where(messages.c.pending.is_(True))
                                      .distinct().order_by(messages.c.conversation_id)).scalars())
+
+    def count_attempt(self, message_id: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(messages.update().where(messages.c.id == message_id)
+                         .values(attempts=messages.c.attempts + 1))
 
     def mark_delivered(self, message_id: str) -> None:
         with self.engine.begin() as conn:
