@@ -218,7 +218,9 @@ class Shape:
                  model: Optional[Path] = None, env: Optional[Mapping[str, str]] = None, quiet: bool = False):
         self.base = Path(base).resolve()
         self.ports = ports or Ports.from_env()
-        self.secrets_dir = Path(secrets_dir).resolve() if secrets_dir else self.base / "secrets"
+        default_base = self.base == (ROOT / "var" / "prod").resolve()  # make run-prod-local: var/secrets/
+        self.secrets_dir = (Path(secrets_dir).resolve() if secrets_dir
+                            else ROOT / "var" / "secrets" if default_base else self.base / "secrets")
         self.model = Path(model) if model else latest_model()
         self.base_env = dict(env if env is not None else os.environ)
         self.quiet = quiet
@@ -828,14 +830,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         help="where the generated secrets are kept (default var/secrets for var/prod, else DIR/secrets)")
     args = parser.parse_args(argv)
     base = args.dir.resolve()
-    secrets_dir = args.secrets or (ROOT / "var" / "secrets" if base == (ROOT / "var" / "prod").resolve() else None)
 
     def on_signal(signum, _frame):
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    shape = Shape(base, Ports.from_env(), secrets_dir=secrets_dir)
+    shape = Shape(base, Ports.from_env(), secrets_dir=args.secrets)
     try:
         try:
             shape.start_all()
