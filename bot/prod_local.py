@@ -315,6 +315,8 @@ class Shape:
             "GATEWAY_REDIS_URL": self.redis_url,
             "TRACKER_DB": self.db_url("rasa"),  # the gateway's retention and review read the tracker
             "RASA_URL": self.rasa_lb_url,
+            # every Rasa server, directly: staff "put live" loads the model into each
+            "RASA_SERVER_URLS": ",".join(self.rasa_url(i) for i in range(1, len(self.ports.rasa) + 1)),
             "ACTION_URL": self.action_lb_url,
             "GATEWAY_URL": self.gateway_lb_url,
         }
