@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+import math
 from pathlib import Path
 from string import Template
 
@@ -69,7 +70,7 @@ async def login(request: web.Request) -> web.Response:
     wait = gateway.throttle.blocked_for(keys, now)
     if wait:
         gateway.store.audit(username or "?", "login_throttled", gateway.clock())
-        minutes = max(1, int(wait // 60) + 1)
+        minutes = max(1, math.ceil(wait / 60))  # 900 s is 15 minutes, not 16
         return _page("login.html", csrf=csrf_token(session),
                      error=f'<p class="error" role="alert">Too many failed attempts. Try again in {minutes} '
                            f'minute{"s" if minutes != 1 else ""}.</p>')
