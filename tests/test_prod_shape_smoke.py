@@ -18,6 +18,7 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
+import aiohttp
 import pytest
 import socketio
 import sqlalchemy as sa
@@ -64,7 +65,8 @@ def get(url: str, timeout: float = 10) -> tuple:
 async def chat(url: str, text: str, transports: list, route: str = "") -> tuple:
     """A family: session_request, session_confirm, user_uttered (unless text is empty), the first
     bot_uttered. Returns (session id, answer or None)."""
-    sio = socketio.AsyncClient(reconnection=False)
+    http = aiohttp.ClientSession()  # ours, so it is closed (engine.io leaves its own open)
+    sio = socketio.AsyncClient(reconnection=False, http_session=http)
     confirmed: asyncio.Future = asyncio.get_running_loop().create_future()
     answers: asyncio.Queue = asyncio.Queue()
 
@@ -89,6 +91,7 @@ async def chat(url: str, text: str, transports: list, route: str = "") -> tuple:
         return session_id, answer
     finally:
         await sio.disconnect()
+        await http.close()
 
 
 def test_every_server_is_up(shape):
