@@ -33,7 +33,7 @@ import secrets
 import socket
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Optional, Tuple
+from typing import Mapping, Optional, Tuple, Union
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,7 +45,7 @@ class Settings:
     action_port: int
     gateway_port: int
     model_dir: Path
-    tracker_db: Path
+    tracker_db: Union[Path, str]  # a SQLite file, or an SQLAlchemy URL (the scaled shape's PostgreSQL)
     var_dir: Path
     rasa_token: Optional[str]
     action_server_url: str
@@ -86,6 +86,10 @@ class Settings:
             PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), base.get("PYTHONPATH")])),
         )
         return env
+
+
+def _path_or_url(raw: str) -> Union[Path, str]:
+    return raw if "://" in raw else Path(raw)
 
 
 def _port(env: Mapping[str, str], name: str, default: int) -> int:
@@ -132,7 +136,7 @@ def load(env: Mapping[str, str] = os.environ) -> Settings:
         action_port=action_port,
         gateway_port=gateway_port,
         model_dir=Path(env.get("MODEL_DIR", ROOT / "models")),
-        tracker_db=Path(env.get("TRACKER_DB", var_dir / "tracker.db")),
+        tracker_db=_path_or_url(env.get("TRACKER_DB") or str(var_dir / "tracker.db")),
         var_dir=var_dir,
         rasa_token=env.get("RASA_TOKEN"),
         action_server_url=env.get("ACTION_SERVER_URL") or f"http://{bind_host}:{action_port}/webhook",

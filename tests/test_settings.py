@@ -37,3 +37,11 @@ def test_token_is_generated_once_and_kept_private(tmp_path):
     assert len(token) >= 32 and settings.rasa_token(cfg) == token
     assert (Path(tmp_path) / "secrets" / "rasa_token").stat().st_mode & 0o077 == 0
     assert settings.rasa_token(settings.load({"VAR_DIR": str(tmp_path), "RASA_TOKEN": "x"})) == "x"
+
+
+def test_tracker_db_may_be_a_file_or_a_database_url():
+    from pathlib import Path
+
+    assert settings.load({"TRACKER_DB": "var/t.db"}).tracker_db == Path("var/t.db")
+    url = "postgresql+psycopg2://u:p@127.0.0.1:55432/rasa"
+    assert settings.load({"TRACKER_DB": url}).tracker_db == url
