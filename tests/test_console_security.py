@@ -59,6 +59,17 @@ def staff_only(h: Harness) -> List[Tuple[str, str, str]]:
     return [r for r in guarded(h) if r[1].startswith(("/console/api/review", "/console/review", "/console/api/canned"))]
 
 
+async def assert_refused(h: Harness, headers: Dict[str, str]) -> None:
+    """The console namespace refuses a socket.io connection made with these headers."""
+    client = socketio.AsyncClient(reconnection=False)
+    try:
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await client.connect(h.base, transports=["websocket"], namespaces=["/console"], headers=headers)
+    finally:
+        if client.eio.http is not None:
+            await client.eio.http.close()
+
+
 # -- (a) nothing without a login ----------------------------------------------------------------------
 async def test_every_non_public_route_refuses_without_login(h):
     everything = routes(h)
@@ -88,10 +99,7 @@ async def test_console_socket_refuses_without_login_and_its_events_do_nothing_el
     await family.say("a private message", client_id="p")
     await wait_until(lambda: family.texts())
     for cookie in (None, "adviser_session=" + secrets.token_urlsafe(60), "adviser_session="):
-        stranger = socketio.AsyncClient(reconnection=False)
-        with pytest.raises(socketio.exceptions.ConnectionError):
-            await stranger.connect(h.base, transports=["websocket"], namespaces=["/console"],
-                                   headers={"Cookie": cookie} if cookie else {})
+        await assert_refused(h, {"Cookie": cookie} if cookie else {})
     console_events = set(h.gateway.sio.handlers["/console"]) - {"connect", "disconnect"}
     assert "adviser_typing" in console_events
     # a family socket (connected to "/" only) sending the console's events: ignored
@@ -396,10 +404,7 @@ async def test_console_socket_refuses_other_origins_and_accepts_its_own(h):
     port = host.rsplit(":", 1)[1]
     for origin in ("https://evil.example", "null", f"http://127.0.0.1:{int(port) + 1}", f"http://{host}.evil.example",
                    f"http://evil.example/{host}", f"http://localhost:{port}", "file://", f"http://{host}@evil.example"):
-        other_site = socketio.AsyncClient(reconnection=False)
-        with pytest.raises(socketio.exceptions.ConnectionError):
-            await other_site.connect(h.base, transports=["websocket"], namespaces=["/console"],
-                                     headers={"Cookie": sam.cookie_header(), "Origin": origin})
+        await assert_refused(h, {"Cookie": sam.cookie_header(), "Origin": origin})
     for transport in ("websocket", "polling"):
         own = socketio.AsyncClient(reconnection=False)
         await own.connect(h.base, transports=[transport], namespaces=["/console"],
