@@ -10,51 +10,22 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import secrets
-import shutil
-import tempfile
 import urllib.request
-from pathlib import Path
 
 import aiohttp
 import pytest
 import socketio
 import sqlalchemy as sa
 
-from bot import prod_local
 
 pytestmark = pytest.mark.prod
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _missing() -> str:
-    if not list((ROOT / "models").glob("*.tar.gz")):
-        return "no trained model in models/"
-    if not list(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl")):
-        return "PostgreSQL is not installed (scripts/setup_prod.sh)"
-    if not (shutil.which("redis-server") and (shutil.which("nginx") or Path("/usr/sbin/nginx").exists())):
-        return "redis-server or nginx is not installed (scripts/setup_prod.sh)"
-    return ""
 
 
 @pytest.fixture(scope="module")
-def shape():
-    if _missing():
-        pytest.skip(_missing())
-    # Under var/ rather than pytest's tmp: the postgres user must be able to reach the folder.
-    (ROOT / "var").mkdir(exist_ok=True)
-    base = Path(tempfile.mkdtemp(prefix="test-prod-", dir=ROOT / "var"))
-    base.chmod(0o755)
-    try:
-        env = {k: v for k, v in os.environ.items() if k not in ("RASA_TOKEN", "INTERNAL_TOKEN", "SESSION_SECRET")}
-        with prod_local.running_shape(base, prod_local.Ports.free(), quiet=True, env=env) as running:
-            yield running
-    except prod_local.ShapeError as error:
-        pytest.fail(str(error))
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
+def shape(prod_shape):
+    return prod_shape  # tests/conftest.py: one shape for every prod test
 
 
 def get(url: str, timeout: float = 10) -> tuple:
