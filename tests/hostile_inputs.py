@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 MAX_CHARS = 2000  # settings.max_message_chars (MAX_MESSAGE_CHARS), the default the harness runs with
-MAX_HTTP_BUFFER = 64 * 1024  # socketio max_http_buffer_size in bot/gateway/app.py
+MAX_HTTP_BUFFER = 1024 * 1024  # socketio max_http_buffer_size in bot/gateway/app.py
 CLIENT_MAX_SIZE = 256 * 1024  # aiohttp client_max_size in bot/gateway/app.py
 RATE = (8, 20)  # RATE_LIMIT: 8 messages per 20 seconds
 

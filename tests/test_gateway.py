@@ -29,9 +29,11 @@ async def test_family_gets_answers_in_rasas_socketio_shape(h):
     assert h.rasa.received == ["what is section 20"]
 
 
-async def test_session_ids_are_kept_when_unguessable_and_replaced_when_not(h):
-    long_id = "a" * 32
-    assert (await h.family(long_id)).session_id == long_id
+async def test_only_ids_the_gateway_issued_are_resumed(h):
+    issued = (await h.family()).session_id
+    assert len(issued) == 32 and (await h.family(issued)).session_id == issued
+    invented = "a" * 32  # well-formed, but never issued: a client cannot choose its conversation
+    assert (await h.family(invented)).session_id not in (invented, issued)
     for weak in ("1", "abc", "../../etc", None):
         family = await h.family(weak)
         assert family.session_id != weak and len(family.session_id) >= 22

@@ -30,7 +30,7 @@ from bot.gateway.conversations import (
 from bot.gateway.limits import LoginThrottle
 from bot.gateway.rasa_client import RasaClient
 from bot.gateway.realtime import client_manager
-from bot.gateway.security import GATEWAY, security_headers
+from bot.gateway.security import GATEWAY, SESSION_MAX, security_headers
 from bot.gateway.store import Store, User
 from bot.handoff_decision import HandoffKind, decide, queue_closed_text
 from bot.service_hours import ServicePolicy, load_policy
@@ -44,6 +44,27 @@ RETENTION_EVERY = timedelta(days=1)  # old transcripts are deleted at most this 
 RETENTION_RETRY = timedelta(hours=1)  # after a failed deletion, try again this much later
 RETENTION_CHECK_SECONDS = 60
 RETENTION_ACTOR = "retention job"
+
+
+class MalformedPacketsOnOneLine(logging.Filter):
+    """python-engineio logs a full traceback at ERROR for every malformed packet a client sends (bad
+    UTF-8, a broken packet, JSON nested thousands deep), so one client could flood the log. Those
+    become one WARNING line each; other errors keep their traceback."""
+
+    CLIENT_FAULTS = (UnicodeDecodeError, ValueError, RecursionError, IndexError)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if record.levelno >= logging.ERROR and isinstance(error, self.CLIENT_FAULTS):
+            record.msg = f"malformed packet from a client ({record.getMessage()}): {type(error).__name__}"
+            record.args = ()
+            record.exc_info = record.exc_text = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+for _name in ("engineio.server", "socketio.server"):
+    logging.getLogger(_name).addFilter(MalformedPacketsOnOneLine())
 
 
 def utc_now() -> datetime:
@@ -74,7 +95,9 @@ class Gateway:
         self.rasa = RasaClient(settings.rasa_url, rasa_token, action_url=settings.action_url)
         self.sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins="*",
                                         client_manager=client_manager(settings.redis_url),
-                                        max_http_buffer_size=64 * 1024, logger=False, engineio_logger=False)
+                                        # 1 MB: a long paste gets the polite "too long" reply
+                                        # (widgets without a limit, e.g. rasa-webchat), not a dropped socket
+                                        max_http_buffer_size=1024 * 1024, logger=False, engineio_logger=False)
         self.throttle = LoginThrottle(self.store)
         self._unseen_since: Dict[str, datetime] = {}  # available advisers with no console open, since when
         self.conversations = ConversationService(
@@ -105,6 +128,7 @@ class Gateway:
         sockets, mark advisers whose consoles are gone unavailable, answer messages kept while Rasa
         was down, check the queue."""
         now = self.clock()
+        self.store.forget_sessions(started_before=self.wall() - SESSION_MAX)
         self.store.sockets_seen(self.owner, now)
         self.store.forget_sockets(now - SOCKET_STALE)
         await self.check_advisers_present(now)
@@ -302,7 +326,7 @@ async def family_page(request: web.Request) -> web.FileResponse:
 async def static_file(request: web.Request) -> web.StreamResponse:
     name = request.match_info["name"]
     path = STATIC / name
-    if "/" in name or name.startswith(".") or not path.is_file():
+    if "/" in name or name.startswith(".") or len(name) > 255 or not path.is_file():
         raise web.HTTPNotFound()
     return web.FileResponse(path)
 
@@ -346,8 +370,8 @@ async def health(request: web.Request) -> web.Response:
 async def internal_availability(request: web.Request) -> web.Response:
     """For the action server: how many advisers are available right now (needs the internal token)."""
     gateway: Gateway = request.app[GATEWAY]
-    presented = request.headers.get("X-Internal-Token", "")
-    if not secrets.compare_digest(presented, gateway.internal_token):
+    presented = request.headers.get("X-Internal-Token", "").encode("utf-8", "surrogateescape")
+    if not secrets.compare_digest(presented, gateway.internal_token.encode()):
         return web.json_response({"error": "forbidden"}, status=403)
     return web.json_response({"advisers_available": gateway.advisers_available()})
 
@@ -364,7 +388,7 @@ def create_app(settings: Optional[settings_mod.Settings] = None, **overrides: An
     app[GATEWAY] = gateway
     setup_sessions(app, EncryptedCookieStorage(
         settings_mod.session_secret(settings), cookie_name="adviser_session", httponly=True,
-        secure=settings.cookie_secure, samesite="Strict", max_age=12 * 3600, path="/"))
+        secure=settings.cookie_secure, samesite="Strict", max_age=SESSION_MAX, path="/"))
     app.middlewares.append(store_unavailable)
     app.middlewares.append(engineio_answers)  # innermost: after the session middleware
     gateway.sio.attach(app, socketio_path="socket.io")

@@ -66,7 +66,7 @@ async def login(request: web.Request) -> web.Response:
         return _page("login.html", csrf=csrf_token(session),
                      error='<p class="error" role="alert">This page was out of date. Please try again.</p>')
     keys = ("user:" + username, "ip:" + client_address(request))
-    now = gateway.monotonic()
+    now = gateway.wall()  # wall-clock seconds: failures are shared by every gateway through the store
     wait = gateway.throttle.blocked_for(keys, now)
     if wait:
         gateway.store.audit(username or "?", "login_throttled", gateway.clock())
@@ -97,6 +97,7 @@ async def logout(request: web.Request) -> web.Response:
     if user and csrf_ok(session, form.get("csrf")):
         gateway.store.audit(user, "logout", gateway.clock())
         gateway.store.set_available(user, False)
+        gateway.store.end_sessions(session_id=str(session.get("sid", "")))
         session.invalidate()
         await gateway.advisers_changed()
     raise web.HTTPFound("/console/login")

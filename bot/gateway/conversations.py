@@ -24,7 +24,10 @@ log = logging.getLogger(__name__)
 FAMILY_NS = "/"
 CONSOLE_NS = "/console"
 ADVISERS_ROOM = "advisers"
-SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
+SESSION_ID = re.compile(r"[A-Za-z0-9_-]{22,64}")  # used with fullmatch: no trailing newline
+CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+MESSAGE_ID = re.compile(r"m_[0-9a-f]{24}")
+MAX_SEQ = 2 ** 62
 ADVICE_LINE = "0808 801 0366"
 DELIVERY_LEASE = timedelta(seconds=45)  # longer than the Rasa client's 30 s timeout
 
@@ -81,7 +84,7 @@ def clean_text(raw: Any) -> str:
 
 
 def valid_session_id(value: Any) -> bool:
-    return isinstance(value, str) and bool(SESSION_ID.match(value))
+    return isinstance(value, str) and bool(SESSION_ID.fullmatch(value))
 
 
 def buttons_from(answer: Dict[str, Any]) -> List[Dict[str, str]]:
@@ -146,7 +149,11 @@ class ConversationService:
 
     # -- family side --------------------------------------------------------------------------
     def open_session(self, requested: Any, new_id: Callable[[], str]) -> str:
-        session_id = requested if valid_session_id(requested) else new_id()
+        """The conversation a family's socket belongs to: the one it asks to resume if the gateway
+        issued it (ids come only from session_confirm, 128 random bits), else a new one. A client
+        cannot choose an id, so nobody can claim a conversation by guessing or inventing its id."""
+        known = valid_session_id(requested) and self.store.conversation(requested) is not None
+        session_id = requested if known else new_id()
         self.store.ensure_conversation(session_id, self.clock())
         return session_id
 
@@ -154,7 +161,7 @@ class ConversationService:
         if raw_text is None:  # no message at all (rasa-webchat opening without an initPayload): nothing to answer
             return
         text = clean_text(raw_text)
-        client_id = client_id if isinstance(client_id, str) and 0 < len(client_id) <= 64 else None
+        client_id = client_id if isinstance(client_id, str) and CLIENT_ID.fullmatch(client_id) else None
         if client_id:
             earlier = self.store.message_by_client_id(conversation_id, client_id)
             if earlier:  # a resend after a dropped connection: acknowledge, do nothing twice
@@ -290,12 +297,13 @@ class ConversationService:
                 return  # still down; try again next time
 
     async def history(self, conversation_id: str, after_seq: Any) -> Dict[str, Any]:
-        after = after_seq if isinstance(after_seq, int) and after_seq >= 0 else 0
+        after = after_seq if type(after_seq) is int and 0 <= after_seq < MAX_SEQ else 0
         return {"messages": [m.public() for m in self.store.messages_after(conversation_id, after)],
                 "state": self.family_state(conversation_id)}
 
     async def feedback(self, conversation_id: str, message_id: Any, helpful: Any) -> bool:
-        message = self.store.message(message_id) if isinstance(message_id, str) else None
+        valid = isinstance(message_id, str) and MESSAGE_ID.fullmatch(message_id)
+        message = self.store.message(message_id) if valid else None
         if not message or message.conversation_id != conversation_id or not isinstance(helpful, bool):
             return False
         self.store.record_feedback(message.id, conversation_id, helpful, self.clock())
@@ -431,7 +439,7 @@ class ConversationService:
         return message
 
     async def adviser_typing(self, conversation_id: str, adviser: str, typing: Any) -> None:
-        conversation = self.store.conversation(conversation_id)
+        conversation = self.store.conversation(conversation_id) if valid_session_id(conversation_id) else None
         if conversation and conversation.state == "live" and conversation.adviser == adviser:
             await self._to_family(conversation_id, "bot_typing", {"typing": bool(typing)})
 

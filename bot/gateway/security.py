@@ -19,6 +19,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 EMBEDDABLE = ("/widget.js", "/widget.css", "/vendor/socket.io.min.js")
 
 GATEWAY = web.AppKey("gateway")  # request.app[GATEWAY] is the running Gateway
+SESSION_MAX = 12 * 3600  # an adviser logs in again after this long, however active
 hasher = PasswordHasher()
 DUMMY_HASH = hasher.hash(secrets.token_urlsafe(16))  # verify against this when the user is unknown
 
@@ -100,6 +101,8 @@ async def start_adviser_session(request: web.Request, username: str, now: float)
     session["user"] = username
     session["since"] = session["seen"] = now
     session["csrf"] = secrets.token_urlsafe(32)
+    session["sid"] = secrets.token_urlsafe(24)  # recorded in the store: logout ends it for every copy
+    request.app[GATEWAY].store.session_started(session["sid"], username, now)
     return session
 
 
@@ -110,7 +113,8 @@ async def current_user(request: web.Request, idle_seconds: float, now: Optional[
     if not user:
         return None
     now = time.time() if now is None else now
-    if now - float(session.get("seen", 0)) > idle_seconds or now - float(session.get("since", 0)) > 12 * 3600:
+    ended = not request.app[GATEWAY].store.session_open(str(session.get("sid", "")), user)
+    if ended or now - float(session.get("seen", 0)) > idle_seconds or now - float(session.get("since", 0)) > SESSION_MAX:
         session.invalidate()
         return None
     if now - float(session.get("seen", 0)) > 30:  # refresh the cookie at most every 30 s

@@ -113,6 +113,17 @@ login_failures = sa.Table(
     sa.Column("at", sa.Float, nullable=False),
 )
 
+# Console sessions: the cookie carries the id; logging out (or removing the account) ends it here, so
+# a copy of the cookie stops working too.
+adviser_sessions = sa.Table(
+    "adviser_sessions", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("username", sa.String(64), nullable=False),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("ended", sa.Boolean, nullable=False, default=False, server_default=sa.false()),
+)
+
+sa.Index("adviser_sessions_by_user", adviser_sessions.c.username)
 sa.Index("adviser_sockets_by_user", adviser_sockets.c.username)
 sa.Index("login_failures_by_key", login_failures.c.key, login_failures.c.at)
 sa.Index("messages_by_conversation", messages.c.conversation_id, messages.c.seq)
@@ -448,6 +459,28 @@ class Store:
         """Drop sockets nobody has vouched for since `before` (their gateway died)."""
         with self.engine.begin() as conn:
             return conn.execute(adviser_sockets.delete().where(adviser_sockets.c.seen_at < before)).rowcount
+
+    # console sessions ----------------------------------------------------------------------
+    def session_started(self, session_id: str, username: str, at: float) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(adviser_sessions.insert().values(id=session_id, username=username, started_at=at,
+                                                          ended=False))
+
+    def session_open(self, session_id: str, username: str) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(adviser_sessions.c.id).where(
+                adviser_sessions.c.id == session_id, adviser_sessions.c.username == username,
+                adviser_sessions.c.ended.is_(False))).first() is not None
+
+    def end_sessions(self, *, session_id: Optional[str] = None, username: Optional[str] = None) -> None:
+        """End one session (logout) or every session of an account."""
+        condition = adviser_sessions.c.id == session_id if session_id else adviser_sessions.c.username == username
+        with self.engine.begin() as conn:
+            conn.execute(adviser_sessions.update().where(condition).values(ended=True))
+
+    def forget_sessions(self, started_before: float) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(adviser_sessions.delete().where(adviser_sessions.c.started_at < started_before))
 
     # login failures, across gateways (bot.gateway.limits.LoginThrottle's backend) ----------
     def failures_since(self, key: str, since: float) -> List[float]:
