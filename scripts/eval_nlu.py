@@ -2,8 +2,12 @@
 
 1. Trains an NLU model from data/nlu/ with config.yml (ours) and with config_default.yml (Rasa's
    default pipeline), both with fixed seeds, into var/eval/.
-2. Parses every message of the held-out test set tests/nlu_test.yml (never trained on) with each
-   model and prints intent accuracy and macro-F1 side by side, then a per-intent F1 table.
+2. Parses every message of two test sets (neither is ever trained on) with each model and prints
+   intent accuracy and macro-F1 side by side, then a per-intent F1 table:
+   - tests/nlu_test.yml, the DEV set: written separately from the training data, but we have looked
+     at results on it while choosing the pipeline, so its figures are optimistic;
+   - tests/nlu_test_fresh.yml, the TEST set: written blind on 2026-12-01 by someone who never saw the
+     training data or the dev set, and not used for any choice. This is the honest figure.
 3. Prints the safety net's recall and false-alarm rate on the crisis case sets in tests/data/:
    the pattern net alone, the default model alone, and our full pipeline (model + net).
 4. Prints the council matcher's accuracy on tests/data/council_hard_cases.yml, with its misses.
@@ -29,6 +33,10 @@ from bot.safety.crisis import is_crisis  # noqa: E402
 OUT = ROOT / "var" / "eval"
 RASA = str(Path(sys.executable).parent / "rasa")
 PIPELINES = {"ours": "config.yml", "rasa default": "config_default.yml"}
+TEST_SETS = {
+    "nlu_test.yml": "dev set: used while choosing the pipeline",
+    "nlu_test_fresh.yml": "blind test set: never used for a choice",
+}
 CASE_SETS = {
     "safety_cases.yml": "dev set (patterns tuned on it)",
     "safety_cases_holdout.yml": "second set (tuned on after first run)",
@@ -75,6 +83,27 @@ def scores(truth: List[str], predicted: List[str]) -> Dict[str, float]:
     }
 
 
+def paired_bootstrap(truth: List[str], ours: List[str], theirs: List[str], rounds: int = 2000,
+                     seed: int = 0) -> Tuple[float, float, float]:
+    """How sure the macro-F1 difference (ours - theirs) is, resampling the test messages with
+    replacement (fixed seed): (share of resamples where ours is better, 2.5th and 97.5th percentile
+    of the difference)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    labels = sorted(set(truth))
+    truth_a, ours_a, theirs_a = np.array(truth), np.array(ours), np.array(theirs)
+    differences = []
+    for _ in range(rounds):
+        pick = rng.integers(0, len(truth), len(truth))
+        differences.append(
+            f1_score(truth_a[pick], ours_a[pick], labels=labels, average="macro", zero_division=0)
+            - f1_score(truth_a[pick], theirs_a[pick], labels=labels, average="macro", zero_division=0))
+    differences = np.array(differences)
+    return float((differences > 0).mean()), float(np.percentile(differences, 2.5)), \
+        float(np.percentile(differences, 97.5))
+
+
 def rate(flags: List[bool]) -> float:
     return sum(flags) / len(flags) if flags else float("nan")
 
@@ -102,35 +131,48 @@ def council_matcher_report() -> None:
 def main() -> int:
     logging.disable(logging.WARNING)
     OUT.mkdir(parents=True, exist_ok=True)
-    test = load_test_set(ROOT / "tests" / "nlu_test.yml")
-    texts, truth = [t for t, _ in test], [i for _, i in test]
+    tests = {name: load_test_set(ROOT / "tests" / name) for name in TEST_SETS}
+    texts = [t for pairs in tests.values() for t, _ in pairs]
     case_sets = {
         name: yaml.safe_load((ROOT / "tests" / "data" / name).read_text())
         for name in CASE_SETS if (ROOT / "tests" / "data" / name).exists()
     }
 
-    print(f"Training both pipelines on data/nlu/ ({len(test)} held-out test messages)...", flush=True)
-    results, crisis_predictions = {}, {}
+    sizes = ", ".join(f"{name} {len(pairs)}" for name, pairs in tests.items())
+    print(f"Training both pipelines on data/nlu/ (test messages: {sizes})...", flush=True)
+    results: Dict[str, Dict[str, dict]] = {name: {} for name in tests}
+    crisis_predictions = {}
     crisis_texts = [t for cases in case_sets.values() for t in cases["crisis"] + cases["not_crisis"]]
     for name, config in PIPELINES.items():
         model = train(name, config)
         parsed = asyncio.run(parse_all(model, texts + crisis_texts))  # one model load per pipeline
-        results[name] = scores(truth, [p["intent"]["name"] for p in parsed[: len(texts)]])
+        predicted = iter(p["intent"]["name"] for p in parsed[: len(texts)])
+        for set_name, pairs in tests.items():
+            guesses = [next(predicted) for _ in pairs]
+            results[set_name][name] = dict(scores([i for _, i in pairs], guesses), predicted=guesses)
         flags = iter(p["intent"]["name"] == "emergency_risk" for p in parsed[len(texts):])
         crisis_predictions[name] = {
             set_name: ([next(flags) for _ in cases["crisis"]], [next(flags) for _ in cases["not_crisis"]])
             for set_name, cases in case_sets.items()
         }
 
-    print("\nIntent classification on tests/nlu_test.yml")
-    print(f"{'pipeline':<14} {'accuracy':>9} {'macro-F1':>9}")
-    for name, r in results.items():
-        print(f"{name:<14} {r['accuracy']:>9.3f} {r['macro_f1']:>9.3f}")
+    for set_name, by_pipeline in results.items():
+        print(f"\nIntent classification on tests/{set_name} ({TEST_SETS[set_name]}, "
+              f"{len(tests[set_name])} messages)")
+        print(f"{'pipeline':<14} {'accuracy':>9} {'macro-F1':>9}")
+        for name, r in by_pipeline.items():
+            print(f"{name:<14} {r['accuracy']:>9.3f} {r['macro_f1']:>9.3f}")
+        better, low, high = paired_bootstrap([i for _, i in tests[set_name]], by_pipeline["ours"]["predicted"],
+                                             by_pipeline["rasa default"]["predicted"])
+        print(f"macro-F1 ours - default, paired bootstrap (2,000 resamples): ours better in {better:.0%}, "
+              f"95% interval {low:+.3f} to {high:+.3f}")
 
-    print(f"\n{'intent':<30} {'ours F1':>8} {'default F1':>11}")
-    for intent in sorted(results["ours"]["per_intent"]):
-        print(f"{intent:<30} {results['ours']['per_intent'][intent]:>8.2f} "
-              f"{results['rasa default']['per_intent'][intent]:>11.2f}")
+    print(f"\nPer-intent F1{'':<17} " + " ".join(f"{s[:-4]:>23}" for s in results))
+    print(f"{'intent':<30} " + " ".join(f"{'ours':>11} {'default':>11}" for _ in results))
+    for intent in sorted(results["nlu_test.yml"]["ours"]["per_intent"]):
+        cells = [f"{r[p]['per_intent'].get(intent, float('nan')):>11.2f}"
+                 for r in results.values() for p in ("ours", "rasa default")]
+        print(f"{intent:<30} " + " ".join(cells))
 
     print("\nEmergency safety net: recall (crisis caught) / false-alarm rate (non-crisis flagged)")
     print(f"{'case set':<28} {'n':>7} {'patterns':>15} {'default model':>15} {'ours (model+net)':>17}")
