@@ -48,6 +48,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
+from bot.settings import port_from_env
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 ENDPOINTS = ROOT / "deploy" / "endpoints.yml"
@@ -69,22 +71,11 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _env_port(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name) or str(default)
-    try:
-        port = int(raw)
-    except ValueError:
-        raise SystemExit(f"{name}={raw!r} is not a port number")
-    if not 0 < port < 65536:
-        raise SystemExit(f"{name}={port} is out of range")
-    return port
-
-
 def _env_ports(env: Mapping[str, str], name: str, default: Tuple[int, ...]) -> Tuple[int, ...]:
     raw = env.get(name)
     if not raw:
         return default
-    ports = tuple(_env_port({name: part.strip()}, name, 0) for part in raw.split(",") if part.strip())
+    ports = tuple(port_from_env({name: part.strip()}, name, 0) for part in raw.split(",") if part.strip())
     if not ports:
         raise SystemExit(f"{name}={raw!r}: give one or more ports separated by commas")
     return ports
@@ -106,15 +97,15 @@ class Ports:
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Ports":
         d = cls()
         return cls(
-            nginx=_env_port(env, "PROD_NGINX_PORT", d.nginx),
-            postgres=_env_port(env, "PROD_PG_PORT", d.postgres),
-            redis=_env_port(env, "PROD_REDIS_PORT", d.redis),
+            nginx=port_from_env(env, "PROD_NGINX_PORT", d.nginx),
+            postgres=port_from_env(env, "PROD_PG_PORT", d.postgres),
+            redis=port_from_env(env, "PROD_REDIS_PORT", d.redis),
             rasa=_env_ports(env, "PROD_RASA_PORTS", d.rasa),
             actions=_env_ports(env, "PROD_ACTION_PORTS", d.actions),
             gateways=_env_ports(env, "PROD_GATEWAY_PORTS", d.gateways),
-            rasa_lb=_env_port(env, "PROD_RASA_LB_PORT", d.rasa_lb),
-            action_lb=_env_port(env, "PROD_ACTION_LB_PORT", d.action_lb),
-            gateway_lb=_env_port(env, "PROD_GATEWAY_LB_PORT", d.gateway_lb),
+            rasa_lb=port_from_env(env, "PROD_RASA_LB_PORT", d.rasa_lb),
+            action_lb=port_from_env(env, "PROD_ACTION_LB_PORT", d.action_lb),
+            gateway_lb=port_from_env(env, "PROD_GATEWAY_LB_PORT", d.gateway_lb),
         )
 
     @classmethod

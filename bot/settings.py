@@ -92,8 +92,9 @@ def _path_or_url(raw: str) -> Union[Path, str]:
     return raw if "://" in raw else Path(raw)
 
 
-def _port(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name, str(default))
+def port_from_env(env: Mapping[str, str], name: str, default: int) -> int:
+    """A port number from an environment variable (unset or empty: the default), or a clear exit."""
+    raw = env.get(name) or str(default)
     try:
         port = int(raw)
     except ValueError:
@@ -128,11 +129,11 @@ def _rate(env: Mapping[str, str]) -> Tuple[int, int]:
 def load(env: Mapping[str, str] = os.environ) -> Settings:
     var_dir = Path(env.get("VAR_DIR", ROOT / "var"))
     bind_host = env.get("BIND_HOST", "127.0.0.1")
-    action_port = _port(env, "ACTION_PORT", 5055)
-    gateway_port = _port(env, "GATEWAY_PORT", 8080)
+    action_port = port_from_env(env, "ACTION_PORT", 5055)
+    gateway_port = port_from_env(env, "GATEWAY_PORT", 8080)
     return Settings(
         bind_host=bind_host,
-        rasa_port=_port(env, "RASA_PORT", 5005),
+        rasa_port=port_from_env(env, "RASA_PORT", 5005),
         action_port=action_port,
         gateway_port=gateway_port,
         model_dir=Path(env.get("MODEL_DIR", ROOT / "models")),

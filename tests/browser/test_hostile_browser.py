@@ -16,9 +16,9 @@ import pytest_asyncio
 from playwright.async_api import Page, expect
 
 from tests import hostile_inputs as hi
-from tests.gateway_harness import PASSWORD, Harness
+from tests.gateway_harness import Harness
 
-from .helpers import SocketWatch, set_available, start_chat
+from .helpers import adviser_login, set_available, start_chat
 
 pytestmark = pytest.mark.browser
 
@@ -84,15 +84,6 @@ async def assert_no_sideways_scroll(page: Page, where: str) -> None:
     assert overflow[0] <= overflow[1], (where, overflow)
 
 
-async def sign_in(page: Page, base: str, username: str) -> SocketWatch:
-    watch = SocketWatch(page)
-    await page.goto(base + "/console/login")
-    await page.get_by_test_id("username").fill(username)
-    await page.get_by_test_id("password").fill(PASSWORD)
-    await page.get_by_test_id("login").click()
-    await page.wait_for_url(re.compile(r"/console$"))
-    await expect(page.get_by_test_id("connection")).to_have_text(re.compile("Live updates on"))
-    return watch
 
 
 async def test_hostile_text_is_shown_literally_and_never_runs(new_page, gw, console_errors):
@@ -104,7 +95,7 @@ async def test_hostile_text_is_shown_literally_and_never_runs(new_page, gw, cons
 
     console = await new_page()
     watch_dialogs(console, dialogs)
-    await sign_in(console, gw.base, "sam")
+    await adviser_login(console, gw.base, "sam")
     await set_available(console, gw.base, True)
 
     family = await new_page(viewport={"width": 320, "height": 640})
