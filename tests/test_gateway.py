@@ -1,6 +1,8 @@
 """The gateway over real sockets on loopback, with a scripted Rasa stand-in and an injected clock."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import aiohttp
 import pytest
 import socketio
@@ -404,3 +406,33 @@ async def test_an_answer_lost_on_the_way_back_is_taken_from_the_tracker_not_aske
     answer = [d for d in family.of("bot_uttered") if d["text"] == "Section 20 is voluntary accommodation."][0]
     assert answer["quick_replies"][0]["title"] == "Tell me more"
     assert answer["metadata"]["message"]["ask_feedback"] is True
+
+
+async def test_an_adviser_whose_console_is_gone_is_marked_away_after_the_grace(h):
+    sam = await h.adviser("sam")
+    family = await h.family()
+    await family.say("adviser")
+    await wait_until(lambda: family.of("handoff"))
+    await sam.sio.disconnect()  # the console tab closed (or its gateway died)
+    await wait_until(lambda: h.gateway.store.open_sockets("sam", h.clock() - timedelta(seconds=30)) == 0)
+    await h.gateway.tick()
+    h.clock.advance(60)  # a reload is quicker than this: still available
+    await h.gateway.tick()
+    assert h.gateway.store.user("sam").available is True
+    h.clock.advance(31)  # 91 s without a console anywhere
+    await h.gateway.tick()
+    assert h.gateway.store.user("sam").available is False
+    await wait_until(lambda: family.of("handoff")[-1] == {"state": "bot"})
+    assert any("no adviser is free to join you after all" in t for t in family.texts())
+
+
+async def test_a_console_open_on_another_gateway_keeps_the_adviser_available(h):
+    sam = await h.adviser("sam")
+    now = h.clock()
+    h.gateway.store.socket_opened("elsewhere", "sam", "gw2/abcd", now)  # sam's second tab, on gateway 2
+    await sam.sio.disconnect()
+    for _ in range(4):
+        h.clock.advance(30)
+        h.gateway.store.sockets_seen("gw2/abcd", h.clock())  # gateway 2 is alive and vouches for it
+        await h.gateway.tick()
+    assert h.gateway.store.user("sam").available is True
