@@ -31,6 +31,7 @@ help:
 setup:
 	@scripts/setup.sh
 	@scripts/setup_browser.sh
+	@scripts/setup_prod.sh
 
 # Trains when there is no model or the training inputs changed since the last model.
 models/.stamp: $(TRAIN_INPUTS) | setup
