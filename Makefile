@@ -76,6 +76,8 @@ eval: setup
 	$(PY) scripts/eval_nlu.py
 	$(PY) scripts/eval_redaction.py
 
+# Speed, memory and the load test (scripts/bench_load.py: 50 and 200 conversations on the embedded
+# default and on the scaled shape, which it starts on free ports after scripts/setup_prod.sh).
 bench: train
 	$(PY) scripts/bench.py
 
