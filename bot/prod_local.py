@@ -426,7 +426,9 @@ class Shape:
                 f"rasa{i}", [rasa, "run", "--enable-api", "--auth-token", self.rasa_token,
                              "--interface", self.host, "--port", str(port), "--model", str(self.model),
                              "--endpoints", str(ENDPOINTS), "--credentials", str(ROOT / "credentials.yml")],
-                self._env(RASA_PORT=str(port)), self._checker(f"{self.rasa_url(i)}/"), start_timeout=420))
+                self._env(RASA_PORT=str(port)),
+                # /status answers 200 only once the model is loaded (/ answers even without one)
+                self._checker(f"{self.rasa_url(i)}/status?token={self.rasa_token}"), start_timeout=420))
         for i, port in enumerate(self.ports.gateways, 1):
             procs.append(Process(
                 f"gateway{i}", [py, "-m", "bot.gateway"],

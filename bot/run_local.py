@@ -72,7 +72,9 @@ def start_all(cfg: settings_mod.Settings, token: str, env: Dict[str, str], outpu
             print(f"==> starting {name}", flush=True)
         procs[name] = subprocess.Popen(cmd, cwd=settings_mod.ROOT, env=cfg.child_env(env), stdout=output,
                                        stderr=subprocess.STDOUT if output else None, start_new_session=True)
-    if not (wait_for(f"{cfg.action_url}/health", 60, procs) and wait_for(f"{cfg.rasa_url}/", 300, procs)
+    # Rasa's /status answers 200 only once its model is loaded (/ answers even when loading failed).
+    if not (wait_for(f"{cfg.action_url}/health", 60, procs)
+            and wait_for(f"{cfg.rasa_url}/status?token={token}", 300, procs)
             and wait_for(f"http://{cfg.bind_host}:{cfg.gateway_port}/health", 60, procs)):
         stop_all(procs)
         raise RuntimeError("a process failed to start")
