@@ -31,6 +31,7 @@ class WidgetFamily:
         self.connects = 0
         self._closing = False
         self._ready = asyncio.Event()
+        self._reconnector: Optional[asyncio.Task] = None
         self.sio = socketio.AsyncClient(reconnection=True, reconnection_delay=0.5, reconnection_delay_max=2)
         self.sio.on("connect", self._on_connect)
         self.sio.on("disconnect", self._on_disconnect)
@@ -56,8 +57,9 @@ class WidgetFamily:
     async def _on_disconnect(self) -> None:
         self.disconnects += 1
         self._ready.clear()
-        if not self._closing:
-            asyncio.get_running_loop().create_task(self._connect_again())
+        if not self._closing and (self._reconnector is None or self._reconnector.done()):
+            # keep a reference: the event loop holds tasks only weakly, and a collected task never runs
+            self._reconnector = asyncio.get_running_loop().create_task(self._connect_again())
 
     async def _connect_again(self) -> None:
         """The widget's timer for a socket the server closed (socket.io's own reconnection covers a
@@ -73,10 +75,17 @@ class WidgetFamily:
     async def _on_confirm(self, data: Any) -> None:
         self.session_id = data if isinstance(data, str) else (data or {}).get("session_id")
         last_seq = max((m.get("seq") or 0 for m in self.shown.values()), default=0)
-        await self.sio.emit("history_request", {"session_id": self.session_id, "after_seq": last_seq})
+        try:
+            await self.sio.emit("history_request", {"session_id": self.session_id, "after_seq": last_seq})
+        except socketio.exceptions.BadNamespaceError:
+            return  # closed again at once (the gateway's store is still away): the next connect retries
         for client_id, text in list(self.outbox.items()):
             await self._emit(client_id, text)
         self._ready.set()
+
+    def state(self) -> str:
+        return (f"session {self.session_id}: connected={self.sio.connected} connects={self.connects} "
+                f"disconnects={self.disconnects} outbox={len(self.outbox)} shown={len(self.shown)}")
 
     # -- what the family sees --------------------------------------------------------------------
     def _show(self, message: Any) -> None:
@@ -129,4 +138,6 @@ class WidgetFamily:
 
     async def close(self) -> None:
         self._closing = True
+        if self._reconnector:
+            self._reconnector.cancel()
         await self.sio.disconnect()
