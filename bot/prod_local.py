@@ -709,6 +709,13 @@ def nginx_conf(ports: Ports, prefix: Path, logs: Path, host: str = "127.0.0.1") 
     def servers(port_list: Sequence[int], extra: str = "") -> str:
         return "".join(f"        server {host}:{p} max_fails=1 fail_timeout=5s;\n" for p in port_list) + extra
 
+    def balancer(port: int, upstream: str, max_body: str, read_timeout: str) -> str:
+        """An internal load balancer on loopback (RASA_URL, ACTION_SERVER_URL, GATEWAY_URL point here)."""
+        return (f"    server {{\n        listen {host}:{port};\n        client_max_body_size {max_body};\n"
+                f"        location / {{\n            proxy_pass http://{upstream};{proxy_common}\n"
+                f"            proxy_set_header Connection \"\";\n            proxy_read_timeout {read_timeout};\n"
+                f"        }}\n    }}\n")
+
     keepalive = "        keepalive 16;\n"
     user = "user nobody nogroup;\n" if os.geteuid() == 0 else ""  # the master runs as root, workers do not
     proxy_common = """
@@ -778,34 +785,7 @@ http {{
     }}
 
     # internal load balancers, loopback only
-    server {{
-        listen {host}:{ports.rasa_lb};
-        client_max_body_size 10m;
-        location / {{
-            proxy_pass http://rasa_servers;{proxy_common}
-            proxy_set_header Connection "";
-            proxy_read_timeout 300s;
-        }}
-    }}
-    server {{
-        listen {host}:{ports.action_lb};
-        client_max_body_size 10m;
-        location / {{
-            proxy_pass http://action_servers;{proxy_common}
-            proxy_set_header Connection "";
-            proxy_read_timeout 120s;
-        }}
-    }}
-    server {{
-        listen {host}:{ports.gateway_lb};
-        client_max_body_size {MAX_BODY};
-        location / {{
-            proxy_pass http://gateways;{proxy_common}
-            proxy_set_header Connection "";
-            proxy_read_timeout 60s;
-        }}
-    }}
-}}
+{balancer(ports.rasa_lb, "rasa_servers", "10m", "300s")}{balancer(ports.action_lb, "action_servers", "10m", "120s")}{balancer(ports.gateway_lb, "gateways", MAX_BODY, "60s")}}}
 """
 
 

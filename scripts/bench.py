@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bot import run_local, settings  # noqa: E402
 from scripts import bench_load  # noqa: E402
+from scripts.bench_load import percentile  # noqa: E402
 from scripts.bench_gateway import concurrent, sequential  # noqa: E402
 from scripts.eval_nlu import load_test_set  # noqa: E402
 
@@ -44,11 +45,6 @@ def timed_post(url: str, body: dict) -> float:
     with urllib.request.urlopen(request, timeout=60) as response:
         response.read()
     return (time.perf_counter() - started) * 1000
-
-
-def percentile(values, q):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
 def rss_mib(pid: int) -> float:

@@ -152,8 +152,9 @@ class ConversationService:
         """The conversation a family's socket belongs to: the one it asks to resume if the gateway
         issued it (ids come only from session_confirm, 128 random bits), else a new one. A client
         cannot choose an id, so nobody can claim a conversation by guessing or inventing its id."""
-        known = valid_session_id(requested) and self.store.conversation(requested) is not None
-        session_id = requested if known else new_id()
+        if valid_session_id(requested) and self.store.conversation(requested) is not None:
+            return requested
+        session_id = new_id()
         self.store.ensure_conversation(session_id, self.clock())
         return session_id
 
@@ -248,8 +249,9 @@ class ConversationService:
         raise RasaUnavailable("Rasa answered nothing (its stores or the action server are unreachable)")
 
     async def _deliver(self, conversation_id: str, pending: List[Message]) -> bool:
-        for message in pending:
-            self.store.claim_delivery(conversation_id, self.owner, self.clock(), DELIVERY_LEASE)
+        for index, message in enumerate(pending):
+            if index:  # the caller has just claimed the lease for the first one; extend it for the rest
+                self.store.claim_delivery(conversation_id, self.owner, self.clock(), DELIVERY_LEASE)
             conversation = self.store.conversation(conversation_id)
             paused = conversation.state in ("queued", "live")
             text = message.payload or message.text

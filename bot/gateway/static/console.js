@@ -7,7 +7,7 @@
  */
 (function () {
   "use strict";
-  const { h, byId, meta, safeToken } = window.AdviceDom; // static/dom.js
+  const { h, elementsById, meta, safeToken } = window.AdviceDom; // static/dom.js
 
   const DEFAULT_CLOSING =
     "Thank you for chatting with us. If you need us again, call our free advice line on " +
@@ -1434,9 +1434,7 @@
       cannedSave: "canned-save",
       cannedCancel: "canned-cancel",
     };
-    Object.keys(ids).forEach(function (key) {
-      app.els[key] = byId(ids[key]);
-    });
+    Object.assign(app.els, elementsById(ids));
   }
 
   function onVisibilityChange() {

@@ -26,6 +26,15 @@
     return document.getElementById(id);
   }
 
+  // {key: "element-id", ...} -> {key: element, ...}
+  function elementsById(ids) {
+    const found = {};
+    Object.keys(ids).forEach(function (key) {
+      found[key] = byId(ids[key]);
+    });
+    return found;
+  }
+
   function meta(name) {
     const node = document.querySelector('meta[name="' + name + '"]');
     return node ? node.getAttribute("content") || "" : "";
@@ -80,6 +89,7 @@
   }
 
   window.AdviceDom = Object.freeze({
-    h: h, byId: byId, meta: meta, safeToken: safeToken, ApiError: ApiError, request: request,
+    h: h, byId: byId, elementsById: elementsById, meta: meta, safeToken: safeToken, ApiError: ApiError,
+    request: request,
   });
 })();

@@ -11,7 +11,7 @@
  */
 (function () {
   "use strict";
-  const { h, byId, meta, safeToken } = window.AdviceDom; // static/dom.js
+  const { h, elementsById, meta, safeToken } = window.AdviceDom; // static/dom.js
 
   const API = "/console/api/review";
   const POLL_MS = 2000; // while a training runs
@@ -795,9 +795,7 @@
       deleteStatus: "delete-status",
       deleteError: "delete-error",
     };
-    Object.keys(ids).forEach(function (key) {
-      app.els[key] = byId(ids[key]);
-    });
+    Object.assign(app.els, elementsById(ids));
   }
 
   function init() {
