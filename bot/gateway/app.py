@@ -128,7 +128,6 @@ class Gateway:
         sockets, mark advisers whose consoles are gone unavailable, answer messages kept while Rasa
         was down, check the queue."""
         now = self.clock()
-        self.store.forget_sessions(started_before=self.wall() - SESSION_MAX)
         self.store.sockets_seen(self.owner, now)
         self.store.forget_sockets(now - SOCKET_STALE)
         await self.check_advisers_present(now)
@@ -207,6 +206,7 @@ class Gateway:
         """A timer of its own, so a long deletion never holds up the queue and the retries above."""
         while True:
             try:
+                self.store.forget_sessions(started_before=self.wall() - SESSION_MAX)  # expired anyway
                 await self.daily_retention()
             except Exception:
                 log.exception("the daily retention job failed; it will be tried again in an hour")

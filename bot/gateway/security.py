@@ -133,11 +133,11 @@ def login_required(role: Optional[str] = None, api: bool = True):
         async def guarded(request: web.Request) -> web.StreamResponse:
             gateway = request.app[GATEWAY]
             user = await current_user(request, gateway.settings.session_idle_minutes * 60, gateway.wall())
-            if not user or not gateway.store.user(user):
+            account = gateway.store.user(user) if user else None
+            if not account:
                 if api:
                     return web.json_response({"error": "Please log in again."}, status=401)
                 raise web.HTTPFound("/console/login")
-            account = gateway.store.user(user)
             if role and account.role != role:
                 return web.json_response({"error": "Only staff can do that."}, status=403)
             if request.method not in ("GET", "HEAD", "OPTIONS"):
