@@ -635,19 +635,28 @@
     app.els.deployError.replaceChildren.apply(app.els.deployError, nodes);
   }
 
+  // A confirmation panel: its question is shown and focused; closing it returns focus.
+  function showConfirm(panel, question, text) {
+    question.textContent = text;
+    panel.hidden = false;
+    question.focus();
+  }
+
+  function hideConfirm(panel, focusAfter) {
+    panel.hidden = true;
+    focusAfter.focus();
+  }
+
   function askRollback() {
     const els = app.els;
     const live = app.live || {};
-    els.rollbackConfirmText.textContent =
+    showConfirm(els.rollbackConfirm, els.rollbackConfirmText,
       "Put the previous model, " + (live.previous || "") + ", back live instead of " + (live.live || "the live model") +
-      "? Families will be answered by it from now on.";
-    els.rollbackConfirm.hidden = false;
-    els.rollbackConfirmText.focus();
+      "? Families will be answered by it from now on.");
   }
 
   function cancelRollback() {
-    app.els.rollbackConfirm.hidden = true;
-    app.els.rollbackButton.focus();
+    hideConfirm(app.els.rollbackConfirm, app.els.rollbackButton);
   }
 
   async function rollback() {
@@ -714,16 +723,13 @@
       return;
     }
     els.deleteId.removeAttribute("aria-invalid");
-    els.deleteConfirmText.textContent =
-      "Delete everything kept about conversation " + id + "? This cannot be undone.";
     els.deleteConfirm.dataset.conversationId = id;
-    els.deleteConfirm.hidden = false;
-    els.deleteConfirmText.focus();
+    showConfirm(els.deleteConfirm, els.deleteConfirmText,
+      "Delete everything kept about conversation " + id + "? This cannot be undone.");
   }
 
   function cancelDelete() {
-    app.els.deleteConfirm.hidden = true;
-    app.els.deleteId.focus();
+    hideConfirm(app.els.deleteConfirm, app.els.deleteId);
   }
 
   async function deleteConversation() {
