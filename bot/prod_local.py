@@ -48,7 +48,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
-from bot.settings import port_from_env
+from bot.settings import fernet_key, port_from_env, secret_file
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -146,23 +146,6 @@ def _need(program: str, hint: str = "run scripts/setup_prod.sh (as root)") -> st
     if not path:
         raise SystemExit(f"{program} is not installed: {hint}")
     return path
-
-
-def _secret(path: Path, make: Callable[[], str] = lambda: secrets.token_urlsafe(32)) -> str:
-    """A secret generated once into `path` (mode 0600)."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        os.chmod(path.parent, 0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(make())
-    return path.read_text().strip()
-
-
-def _fernet_key() -> str:
-    from cryptography.fernet import Fernet
-
-    return Fernet.generate_key().decode()
 
 
 def _http_ok(url: str, timeout: float = 2) -> bool:
@@ -272,11 +255,11 @@ class Shape:
     def _load_secrets(self) -> None:
         env = self.base_env
         s = self.secrets_dir
-        self.db_password = _secret(s / "prod_pg_password")
-        self.redis_password = _secret(s / "prod_redis_password")
-        self.rasa_token = env.get("RASA_TOKEN") or _secret(s / "rasa_token")
-        self.internal_token = env.get("INTERNAL_TOKEN") or _secret(s / "internal_token")
-        self.session_secret = env.get("SESSION_SECRET") or _secret(s / "session_key", _fernet_key)
+        self.db_password = secret_file(s / "prod_pg_password")
+        self.redis_password = secret_file(s / "prod_redis_password")
+        self.rasa_token = env.get("RASA_TOKEN") or secret_file(s / "rasa_token")
+        self.internal_token = env.get("INTERNAL_TOKEN") or secret_file(s / "internal_token")
+        self.session_secret = env.get("SESSION_SECRET") or secret_file(s / "session_key", fernet_key)
 
     # -- environments ----------------------------------------------------------------------------
     def shared_env(self) -> Dict[str, str]:

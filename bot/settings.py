@@ -33,7 +33,7 @@ import secrets
 import socket
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Optional, Tuple, Union
+from typing import Callable, Mapping, Optional, Tuple, Union
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -155,14 +155,27 @@ def load(env: Mapping[str, str] = os.environ) -> Settings:
     )
 
 
-def _secret(settings: Settings, name: str, make=lambda: secrets.token_urlsafe(32)) -> str:
-    """A secret generated once and kept in var/secrets/<name> (mode 0600)."""
-    path = settings.var_dir / "secrets" / name
+def secret_file(path: Path, make: Callable[[], str] = lambda: secrets.token_urlsafe(32)) -> str:
+    """A secret generated once into `path` (the file mode 0600, its folder 0700), then read from it."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(make())
+        os.chmod(path.parent, 0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(make())
     return path.read_text().strip()
+
+
+def fernet_key() -> str:
+    """A new key for Fernet (the advisers' encrypted session cookies): 32 bytes, urlsafe base64."""
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
+
+
+def _secret(settings: Settings, name: str, make: Callable[[], str] = lambda: secrets.token_urlsafe(32)) -> str:
+    """A secret generated once and kept in var/secrets/<name>."""
+    return secret_file(settings.var_dir / "secrets" / name, make)
 
 
 def rasa_token(settings: Settings) -> str:
@@ -177,6 +190,4 @@ def internal_token(settings: Settings, env: Mapping[str, str] = os.environ) -> s
 
 def session_secret(settings: Settings, env: Mapping[str, str] = os.environ) -> str:
     """A Fernet key (32 bytes, urlsafe base64) for the advisers' encrypted session cookies."""
-    from cryptography.fernet import Fernet
-
-    return env.get("SESSION_SECRET") or _secret(settings, "session_key", lambda: Fernet.generate_key().decode())
+    return env.get("SESSION_SECRET") or _secret(settings, "session_key", fernet_key)
