@@ -97,7 +97,7 @@ async def logout(request: web.Request) -> web.Response:
     if user and csrf_ok(session, form.get("csrf")):
         gateway.store.audit(user, "logout", gateway.clock())
         gateway.store.set_available(user, False)
-        gateway.store.end_sessions(session_id=str(session.get("sid", "")))
+        gateway.store.end_session(str(session.get("sid", "")))
         session.invalidate()
         await gateway.advisers_changed()
     raise web.HTTPFound("/console/login")

@@ -472,11 +472,10 @@ class Store:
                 adviser_sessions.c.id == session_id, adviser_sessions.c.username == username,
                 adviser_sessions.c.ended.is_(False))).first() is not None
 
-    def end_sessions(self, *, session_id: Optional[str] = None, username: Optional[str] = None) -> None:
-        """End one session (logout) or every session of an account."""
-        condition = adviser_sessions.c.id == session_id if session_id else adviser_sessions.c.username == username
+    def end_session(self, session_id: str) -> None:
+        """Logout: the session ends for every copy of its cookie."""
         with self.engine.begin() as conn:
-            conn.execute(adviser_sessions.update().where(condition).values(ended=True))
+            conn.execute(adviser_sessions.update().where(adviser_sessions.c.id == session_id).values(ended=True))
 
     def forget_sessions(self, started_before: float) -> None:
         with self.engine.begin() as conn:
