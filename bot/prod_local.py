@@ -406,7 +406,8 @@ class Shape:
                 self._checker(f"{self.action_url(i)}/health"), start_timeout=90))
         for i, port in enumerate(self.ports.rasa, 1):
             procs.append(Process(
-                f"rasa{i}", [rasa, "run", "--enable-api", "--auth-token", self.rasa_token,
+                # "--auth-token=...": a generated token may start with "-", which argparse takes for an option
+                f"rasa{i}", [rasa, "run", "--enable-api", f"--auth-token={self.rasa_token}",
                              "--interface", self.host, "--port", str(port), "--model", str(self.model),
                              "--endpoints", str(ENDPOINTS), "--credentials", str(ROOT / "credentials.yml")],
                 self._env(RASA_PORT=str(port)),

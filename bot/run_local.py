@@ -37,7 +37,8 @@ def commands(cfg: settings_mod.Settings, token: str) -> Dict[str, List[str]]:
         "rasa server": [
             str(VENV_BIN / "rasa"), "run", "--enable-api",
             "--interface", cfg.bind_host, "--port", str(cfg.rasa_port),
-            "--auth-token", token, "--model", str(_latest_model(cfg.model_dir)),
+            f"--auth-token={token}",  # "=": a generated token may start with "-"
+            "--model", str(_latest_model(cfg.model_dir)),
             "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
         ],
         "gateway": [str(VENV_BIN / "python"), "-m", "bot.gateway"],
