@@ -95,6 +95,16 @@ def test_the_example_goes_to_the_file_with_most_examples_of_that_intent(project)
     assert data.file_for("no_such_intent") is None
 
 
+def test_staff_labels_never_go_into_the_files_traced_to_public_pages(project):
+    # public_kinship.yml holds more special_guardianship examples than kinship.yml, but every
+    # example there is traced to its page in data/nlu_sources.tsv; a staff label has no page.
+    data = labels.TrainingData.load(project / "data" / "nlu")
+    public = {p.name for p in data.files if p.name.startswith("public_")}
+    assert public
+    for intent in ("section_20", "special_guardianship", "ombudsman"):
+        assert not data.file_for(intent).name.startswith("public_")
+
+
 def test_unknown_intents_are_refused_with_a_hint(cfg):
     with pytest.raises(labels.LabelRefused, match=r"'section20' is not an intent in domain.yml. Did you mean section_20"):
         labels.label_item(cfg, item("can i say no to a section 20"), "section20", "kim", NOW)

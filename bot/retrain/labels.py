@@ -34,6 +34,7 @@ from bot.retrain.inbox import InboxItem
 from bot.retrain.privacy import normalise
 
 _INTENT_NAME = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
+PUBLIC_PREFIX = "public_"  # data/nlu/public_*.yml: paraphrases of public pages, each traced to its page
 _PLACEHOLDER = re.compile(r"\[[A-Z_]+\]")  # bot.redact's typed placeholders: [NAME], [PHONE], ...
 
 
@@ -63,8 +64,11 @@ class TrainingData:
         return cls(files)
 
     def file_for(self, intent: str) -> Optional[Path]:
-        """The file holding the most examples of `intent` (its topic file rather than a file of contrasts)."""
-        holders = [(len(intents[intent]), path) for path, intents in self.files.items() if intent in intents]
+        """The file holding the most examples of `intent` (its topic file rather than a file of contrasts).
+        Never a data/nlu/public_*.yml file: those hold only examples traced to a public page
+        (data/nlu_sources.tsv), and a staff label has no page."""
+        holders = [(len(intents[intent]), path) for path, intents in self.files.items()
+                   if intent in intents and not path.name.startswith(PUBLIC_PREFIX)]
         return sorted(holders, key=lambda h: (-h[0], str(h[1])))[0][1] if holders else None
 
     def normalised_texts(self) -> Set[str]:
