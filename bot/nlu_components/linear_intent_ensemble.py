@@ -1,12 +1,13 @@
 """Rasa NLU component: a linear intent classifier averaged with DIET's intent ranking.
 
 DIET is a neural model; with ~40 examples an intent it overfits phrasing it has seen. A logistic
-regression over TF-IDF word 1-2 grams and character 1-4 grams inside words is a strong, stable
-classifier for short texts with little data. Averaging the two models' probabilities (a soft-voting
+regression over TF-IDF word and character n-grams and the all-MiniLM-L6-v2 sentence embedding
+(bot/nlu_components/intent_features.py) is stable with little data, and the embedding carries meaning
+that shares no words with the training data. Averaging the two models' probabilities (a soft-voting
 ensemble) makes fewer mistakes than either alone because they err on different messages.
 
-How it was chosen (see README "Intent classification"): C by 5-fold cross-validation on the training
-data alone (accuracy plateaus from C=10 to C=50); equal weights, fixed in advance, not tuned.
+How it was chosen (README "Intent classification"): by grouped cross-validation on the training data
+alone, holding out whole public pages (scripts/choose_nlu.py); no test set chose anything.
 
 Runs after DIETClassifier (which must report its whole ranking: `ranking_length: 0`) and before
 the FallbackClassifier, so "not sure" uses the ensemble's confidence.
@@ -24,23 +25,13 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline, make_union
+
+from bot.nlu_components.intent_features import LinearIntentModel
 
 log = logging.getLogger(__name__)
 MODEL_FILE = "linear_intent.skops"
 TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.")
 RANKING_LENGTH = 10
-
-
-def build_classifier(c: float, seed: int) -> Pipeline:
-    features = make_union(
-        TfidfVectorizer(lowercase=True, ngram_range=(1, 2), sublinear_tf=True),
-        TfidfVectorizer(lowercase=True, analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True),
-    )
-    model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced", random_state=seed)
-    return Pipeline([("features", features), ("model", model)])
 
 
 def blend(neural: Dict[str, float], linear: Dict[str, float], weight: float) -> List[Dict[str, Any]]:
@@ -56,10 +47,11 @@ class LinearIntentEnsemble(GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         # neural_weight: share of DIET's probability in the average (0.5 = equal votes).
-        return {"C": 20.0, "neural_weight": 0.5, "random_seed": 42}
+        # encoder_weight: scale of the sentence embedding beside the TF-IDF features (0 = none).
+        return {"C": 20.0, "neural_weight": 0.5, "encoder_weight": 0.0, "random_seed": 42}
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-                 classifier: Optional[Pipeline] = None) -> None:
+                 classifier: Optional[LinearIntentModel] = None) -> None:
         self._config = {**self.get_default_config(), **config}
         self._storage = model_storage
         self._resource = resource
@@ -75,9 +67,9 @@ class LinearIntentEnsemble(GraphComponent):
         if len({m.get(INTENT) for m in examples}) < 2:
             log.debug("fewer than two intents: the linear classifier is not trained")
             return self._resource
-        classifier = build_classifier(float(self._config["C"]), int(self._config["random_seed"]))
-        classifier.fit([m.get(TEXT) for m in examples], [m.get(INTENT) for m in examples])
-        self._classifier = classifier
+        classifier = LinearIntentModel(C=float(self._config["C"]), encoder_weight=float(self._config["encoder_weight"]),
+                                       seed=int(self._config["random_seed"]))
+        self._classifier = classifier.fit([m.get(TEXT) for m in examples], [m.get(INTENT) for m in examples])
         self.persist()
         return self._resource
 
@@ -85,7 +77,7 @@ class LinearIntentEnsemble(GraphComponent):
         import skops.io as sio
 
         with self._storage.write_to(self._resource) as directory:
-            sio.dump(self._classifier, directory / MODEL_FILE)
+            sio.dump(self._classifier.state(), directory / MODEL_FILE)
 
     @classmethod
     def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -99,7 +91,7 @@ class LinearIntentEnsemble(GraphComponent):
                 refused = [t for t in untrusted if not t.startswith(TRUSTED_PREFIXES)]
                 if refused:
                     raise ValueError(f"unexpected types in {MODEL_FILE}: {refused}")
-                classifier = sio.load(path, trusted=untrusted)
+                classifier = LinearIntentModel.from_state(sio.load(path, trusted=untrusted))
         except ValueError as error:  # not trained (no resource) or refused: DIET alone decides
             log.warning("linear intent classifier not loaded (%s); using DIET alone", error)
             classifier = None
@@ -113,7 +105,7 @@ class LinearIntentEnsemble(GraphComponent):
             return messages
         texts = [m.get(TEXT) or "" for m in messages]
         probabilities = self._classifier.predict_proba(texts)
-        classes = list(self._classifier.classes_)
+        classes = self._classifier.classes
         for message, row in zip(messages, probabilities):
             self._apply(message, dict(zip(classes, np.asarray(row, dtype=float))))
         return messages
