@@ -70,7 +70,8 @@ class ActionAnswerTopic(Action):
         if tracker.get_slot("pending_question") == "place" and match.kind != "none":
             return _send(dispatcher, place_reply(load_content(), load_directory(), match, text, _slots(tracker)))
         reply = replies.answer_topic(load_content(), _intent(tracker), text, _slots(tracker),
-                                     known_council(tracker, match))
+                                     known_council(tracker, match),
+                                     ranking=tracker.latest_message.get("intent_ranking") or [])
         return _send(dispatcher, reply, answer=True)
 
 

@@ -98,11 +98,34 @@ def _local(content: Content, intent: str, council: Optional[Council], slots: Dic
     return []
 
 
+# A message that holds two topics: the second is offered as a button when the classifier gives it at
+# least this much confidence (the ensemble's probabilities sum to 1 over 30-odd intents).
+ALSO_THRESHOLD = 0.2
+
+
+def second_topic(content: Content, ranking: Sequence[Mapping[str, Any]], chosen: str) -> Optional[str]:
+    """The other topic a two-topic message asks about, if the classifier is fairly sure of it too."""
+    for candidate in ranking[1:3]:
+        name = candidate.get("name")
+        if name == chosen or name not in content.topics or name in NOT_GUESSED:
+            continue
+        if float(candidate.get("confidence") or 0.0) >= ALSO_THRESHOLD:
+            return name
+    return None
+
+
+def _also_bubble(content: Content, also: Optional[str]) -> List[Bubble]:
+    if not also or also not in content.topics:
+        return []
+    return [Bubble(content.say("clarify", "also"), _topic_buttons(content, [also]))]
+
+
 def _answer(content: Content, topic: Topic, paragraphs: List[str], slots: Dict[str, Any],
-            council: Optional[Council] = None) -> Reply:
+            council: Optional[Council] = None, also: Optional[str] = None) -> Reply:
     slots.update({"last_topic": topic.intent, "pending_question": None, "misunderstood_count": 0.0})
     local = _local(content, topic.intent, council, slots)
-    bubbles = [Bubble(p) for p in paragraphs] + local + _footer(content, topic, offer_more=True)
+    bubbles = ([Bubble(p) for p in paragraphs] + local + _also_bubble(content, also)
+               + _footer(content, topic, offer_more=True))
     return Reply(bubbles, slots)
 
 
@@ -116,17 +139,19 @@ def _question(content: Content, slot: str) -> Bubble:
 
 
 def _flow_answer(content: Content, intent: str, value: str, slots: Dict[str, Any],
-                 council: Optional[Council]) -> Reply:
+                 council: Optional[Council], also: Optional[str] = None) -> Reply:
     flow = FLOWS[intent]
     topic = content.topics[intent]
     paragraphs = content.variant(flow.variants, value) or topic.answer
     slots[flow.slot] = value
-    return _answer(content, topic, paragraphs, slots, council)
+    return _answer(content, topic, paragraphs, slots, council, also)
 
 
 def answer_topic(content: Content, intent: str, text: Optional[str], slots: Slots,
-                 council: Optional[Council] = None) -> Reply:
-    """Answer a topic intent, or an `inform` reply to the question the bot asked last."""
+                 council: Optional[Council] = None, ranking: Sequence[Mapping[str, Any]] = ()) -> Reply:
+    """Answer a topic intent, or an `inform` reply to the question the bot asked last. When the
+    message also asks about a second topic (`ranking`), that topic is offered as a button."""
+    also = second_topic(content, ranking, intent)
     updates: Dict[str, Any] = {}
     pending = slots.get("pending_question")
     if pending in FLOW_BY_SLOT:
@@ -149,11 +174,11 @@ def answer_topic(content: Content, intent: str, text: Optional[str], slots: Slot
         flow = FLOWS[intent]
         value = slots.get(flow.slot) or flow.read(text)
         if value:
-            return _flow_answer(content, intent, value, updates, council)
-        bubbles = [Bubble(p) for p in topic.answer] + [_question(content, flow.slot)]
+            return _flow_answer(content, intent, value, updates, council, also)
+        bubbles = [Bubble(p) for p in topic.answer] + _also_bubble(content, also) + [_question(content, flow.slot)]
         updates.update({"last_topic": intent, "pending_question": flow.slot, "misunderstood_count": 0.0})
         return Reply(bubbles, updates)
-    return _answer(content, topic, list(topic.answer), updates, council)
+    return _answer(content, topic, list(topic.answer), updates, council, also)
 
 
 def _inform_without_question(content: Content, text: Optional[str], slots: Slots) -> Reply:

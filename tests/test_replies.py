@@ -154,3 +154,33 @@ def test_person_queues_only_when_the_decision_says_so():
     assert not closed.handoff and closed.texts[0] == C.say("clarify", "again")
     assert "0808 801 0366" in closed.texts[1] and "/speak_to_adviser" not in payloads(closed)
     assert closed.slots["misunderstood_count"] == 0.0 and closed.slots["pending_question"] is None
+
+
+def ranking(*pairs):
+    return [{"name": name, "confidence": confidence} for name, confidence in pairs]
+
+
+def test_a_message_with_two_topics_answers_the_main_one_and_offers_the_other_as_a_button():
+    text = "we have an sgo for our grandson, can we get an allowance, and his dad wants contact"
+    reply = replies.answer_topic(C, "special_guardianship", text, EMPTY,
+                                 ranking=ranking(("special_guardianship", 0.55), ("contact_with_child", 0.3)))
+    topic = C.topics["special_guardianship"]
+    assert reply.texts[: len(topic.answer)] == topic.answer
+    assert C.say("clarify", "also") in reply.texts
+    assert "/contact_with_child" in payloads(reply)
+    assert reply.slots["last_topic"] == "special_guardianship"
+
+
+def test_no_second_topic_button_when_the_runner_up_is_weak_or_not_a_topic():
+    weak = replies.answer_topic(C, "section_20", "what is section 20", EMPTY,
+                                ranking=ranking(("section_20", 0.9), ("interim_care_order", 0.05)))
+    assert C.say("clarify", "also") not in weak.texts
+    not_topic = replies.second_topic(C, ranking(("section_20", 0.5), ("greet", 0.4)), "section_20")
+    assert not_topic is None
+
+
+def test_second_topic_skips_the_chosen_intent_and_looks_only_at_the_next_two():
+    rows = ranking(("ombudsman", 0.4), ("complaints_procedure", 0.35), ("legal_aid", 0.1), ("section_20", 0.1))
+    assert replies.second_topic(C, rows, "ombudsman") == "complaints_procedure"
+    assert replies.second_topic(C, rows, "complaints_procedure") is None  # ombudsman is first, not a runner-up
+    assert replies.second_topic(C, [], "ombudsman") is None
