@@ -259,6 +259,84 @@ _HARM_NOW = [
     r"\b(?:he|she|they) (?:is|are) (?:sexually )?(?:abusing|raping|touching) (?:her|him|them|my)\b",
 ]
 
+# Warning signs named in published guidance (Samaritans, Papyrus, NSPCC, NHS; data/crisis/README.md),
+# written as concepts rather than phrases: indirect statements, plans and means, goodbyes, burden.
+_ME_GONE = r"(?:i (?:am|was|were) (?:not here|gone|dead)|i (?:was|were) not (?:here|around|alive)|i (?:am|was) not around|i die|i died|i am not in it)"
+_SELF_HARM += [
+    rf"(?:better|happier|easier|fine|ok|okay|off) (?:\w+ ){{0,3}}(?:without me|(?:once|when|if) {_ME_GONE})\b",
+    rf"\b(?:world|everyone|they|family|kids|children) (?:\w+ ){{0,4}}without me(?: in it| around| here)?\b",
+    r"\b(?:a |such a )?(?:burden|weight (?:round|around) (?:\w+ )?neck) (?:to|on|for) (?:everyone|my|them|you)\b|\bi am (?:just )?(?:a |such a )?burden\b",
+    r"\b(?:wish|wishing) (?:i|i could|that i) (?:was|were|could be|would)? ?(?:\w+ )?(?:dead|gone|never born|not here|not be here|not wake up|disappear|die|sleep forever)\b",
+    r"\b(?:go to sleep|sleep|fall asleep) and (?:just )?(?:never|not) wake(?: up)?\b|\bnever wake up again\b",
+    r"\b(?:not|never) (?:be )?(?:here|around|alive) (?:any ?more|much longer|for (?:much )?longer|by (?:tomorrow|the morning|the weekend|next week))\b",
+    r"\b(?:will not|wont|won't) be (?:a problem|a burden|in (?:anyone's|your|their) way|needing (?:them|it|this|these)) (?:\w+ ){0,3}(?:much )?(?:longer|any ?more|soon)\b|\b(?:will not|wont) be needing (?:them|it|these|my)\b",
+    r"\b(?:no|nothing|not anything) (?:left )?(?:to live for|worth living for)\b|\blife (?:is not|is no longer|isnt) worth (?:living|it)\b|\bnot worth living\b",
+    r"\b(?:what is|whats|what's) the point (?:in |of )?(?:carrying on|going on|living|being here|me|anything|any of it|trying any ?more|of me)\b",
+    r"\bno (?:way out|future|reason to (?:keep going|go on|carry on|live|stay))\b(?! (?:for|of) (?:the|this) (?:case|appeal))",
+    r"\b(?:end|finish|ending|finishing) (?:it|things|everything|myself)(?: all)?\b(?! (?:with|between) )(?=.*\b(?:i|me|my)\b)|\bi (?:will|am going to|want to) (?:end|finish) (?:it|things|everything)\b",
+    r"\b(?:do not|cannot|can not) (?:cope|go on|do this|take (?:it|this)|carry on) (?:any ?more|any longer)\b.*\b(?:die|dead|end|gone|not here|point|pills|tablets|goodbye)\b",
+    r"\b(?:this is|saying|said|say) (?:my )?goodbyes?\b(?! to (?:the|her|his|their) (?:foster|carers?|social))|\bgoodbye (?:everyone|all|world)\b",
+    r"\b(?:giving|given|gave|handing|handed) (?:away |out )?(?:all )?(?:my|me) (?:stuff|things|belongings|possessions)\b|\bgiven (?:away )?(?:my|all my) (?:\w+ ){0,3}to (?:my|her|him)\b.*\bwill not need\b",
+    r"\b(?:made|making) (?:my|the) (?:decision|mind up)\b.*\b(?:calm|peace|ready|end|gone|goodbye|tonight)\b|\b(?:calm|peace|ready) (?:\w+ ){0,4}(?:made|make) (?:my|the) decision\b",
+    rf"\b(?:saving|saved|stockpiling|stockpiled|hoarding|collecting|storing) (?:up )?(?:\w+ ){{0,3}}(?:pills|tablets|paracetamol|medication|painkillers|meds)\b",
+    r"\bhow many (?:\w+ ){0,2}(?:pills|tablets|paracetamol|painkillers)\b.*\b(?:take|kill|die|enough|would it)\b",
+    r"\b(?:quickest|easiest|best|painless) way (?:to|of) (?:go|die|end it|do it|going)\b|\bhow to (?:hang|kill|end) (?:yourself|myself|it)\b",
+    r"\b(?:rope|noose|ligature)\b(?! (?:swing|course|bridge))",
+    r"\b(?:worked out|planned|know|decided) (?:exactly )?(?:how|when|where|which (?:bridge|way))\b.*\b(?:do it|go|end|die|jump|not be here|get through)\b",
+    r"\b(?:cut|cutting|burnt|burned|burning|scratch|scratching|hit|hitting|bang|banging|harm|harming|hurting|hurt) "
+    r"(?:myself|herself|himself|themselves|my (?:arms?|wrists?|legs?|skin|thighs?)|(?:his|her|their) (?:head|arms?|wrists?))\b"
+    r"(?! (?:playing|at football|by accident|falling|on the))",
+    r"\b(?:self[ -]?harm(?:ing|ed|s)?|sh again|s/h)\b(?!.*\b(?:years? ago|as a teen|when (?:i|she|he) was|history|used to)\b)",
+    r"\b(?:razor ?blades?|blades?|bloody tissues|fresh cuts|cuts (?:on|all over) (?:my|her|his) (?:arms?|wrists?|legs?))\b",
+    r"\bcuts? (?:are )?(?:getting )?deeper\b|\bbleed(?:s|ing)? (?:so|to) (?:i|stop)\b",
+    r"\b(?:swallowed|taken|took|had|necked|downed) (?:a (?:load|lot|handful|bottle|packet|box) of|all (?:my|her|his|the)|loads of|too many) (?:\w+ ){0,2}\b",
+    r"\bdark thoughts\b.*\b(?:end|ending|die|dying|dead)\b|\b(?:dying|death) (?:feels|seems|is) (?:like )?(?:the )?only (?:option|way|answer)\b",
+    r"\b(?:top|off|topped|offed) (?:myself|himself|herself|themselves)\b",
+    r"\bonce i am (?:gone|dead|not here)\b|\bwhen i am (?:gone|dead)\b.*\b(?:sorry|realise|realize|miss)\b",
+    r"\bwant (?:the|this) pain to (?:stop|end)\b.*\b(?:do not care how|any way|anyhow|whatever it takes)\b",
+    r"\b(?:tonight|today) is the (?:night|day)\b|\b(?:everything is|all) (?:sorted|done|in order)\b.*\b(?:tonight|goodbye|dog|will|note)\b|"
+    r"\b(?:done|sorted|written) my will\b.*\b(?:having|take|look after) the (?:dog|cat|kids)\b",
+]
+
+_HARM_NOW += [
+    # injuries described plainly (NSPCC's signs of physical abuse): marks, bruises, burns, fractures on a child
+    rf"\b(?:bruis(?:e|es|ed|ing)|brusies|bruzes|black eyes?|handprint|hand print|finger(?:-| )?(?:shaped|tip|marks)|"
+    rf"grip marks|belt marks|bite marks|cigarette burn|burns?|scalds?|fractures?|broken (?:ribs|arm|leg)|split lip|"
+    rf"marks|welts|bald patch(?:es)?) (?:\w+ ){{0,4}}(?:on|round|around|all over|in) (?:his|her|their|the (?:baby|child|kids?)'s|"
+    rf"my (?:\w+ )?{_CHILD}'s|(?:his|her|their) (?:little )?(?:arms?|legs?|back|face|neck|tummy|bum|bottom|ribs|hands?|cheek|head|ears?|thighs?|wrists?))\b",
+    rf"\b(?:he|she|they|the baby|my (?:\w+ )?{_CHILD}|the (?:little one|kids?|child)) (?:has|have|has got|have got|'s got|came (?:back|home) with|turned up with|keeps turning up with) "
+    rf"(?:a |an |some |loads of |lots of |more )?(?:\w+ ){{0,2}}(?:bruis(?:e|es|ing)|black eyes?|burns?|scalds?|handprint|bite marks|fractures?|"
+    rf"split lip|marks|welts|injur(?:y|ies)|cuts)\b",
+    rf"\b(?:bruis(?:e|es|ing)|burns?|marks|fractures?|injur(?:y|ies)) (?:\w+ ){{0,6}}(?:since|after|from) (?:he|she|they|his|her|mummy's|"
+    rf"daddy's|mum's|dad's|the)\b|\b(?:says|said) (?:his |her )?(?:daddy|mummy|dad|mum|boyfriend|stepdad|uncle|partner)(?:'s \w+)? "
+    rf"(?:hits?|hurts?|hurt|yanked|kicked|burnt|burned|punched|slapped|hit) (?:him|her|them)\b",
+    r"\b(?:shaking|shook|shake) the baby\b|\bshaken baby\b(?!.*\b(?:what|how|course|leaflet)\b)|\bthrow the baby\b",
+    # a child left alone or with a carer too drunk or high to care (NSPCC on neglect and substance misuse)
+    rf"\b(?:{_CHILD}|kids?|children|little ones?|twins) (?:\w+ ){{0,3}}(?:are|is|were|been|left) (?:on (?:their|his|her) own|alone|by (?:himself|herself|themselves)|home alone)\b",
+    r"\b(?:home alone|left alone|on (?:their|his|her) own)\b.*\b(?:since|all night|overnight|for hours|again|now|tonight|yesterday)\b",
+    r"\bno (?:adult|grown ?up|one|body)(?: is)? (?:in|at) (?:the )?(?:house|home|flat)\b|\bleft in the car\b",
+    r"\b(?:passed out|out of it|off (?:his|her|their) (?:head|face)|high as a kite|smashed|wasted|steaming|hammered|paralytic|gouching|using|shooting up|drunk|high|stoned|wrecked)\b"
+    rf".*\b(?:baby|babies|kids?|children|{_CHILD}|little ones?|in the car|driv(?:e|ing)|can(?:not|'t)? barely stand|cot)\b",
+    rf"\b(?:baby|kids?|children|{_CHILD}|little ones?)\b.*\b(?:passed out|out of it|off (?:his|her|their) (?:head|face)|high as a kite|paralytic|can barely stand)\b",
+    # threats to take a child, a child missing now
+    r"\b(?:taking|take|snatch|grab|get) (?:the|our|my|his|her) (?:kids|children|son|daughter|baby|boy|girl|grandson|granddaughter)\b.*\b(?:never see|on (?:his|her|their) way|now|today|school gates|abroad|airport)\b",
+    r"\b(?:has not|hasn't|have not|not|never|did not) (?:brought|bring|returned|dropped) (?:them|him|her|the kids|the children) (?:back|home)\b",
+    rf"\b(?:lost|cannot find|can't find) (?:(?:my|the|our) (?:\w+ )?{_CHILD}\b|(?:her|him|them)\b(?! (?:temper|job|place|way|phone|keys)))|\bno sign of (?:her|him|them)\b|\bnobody knows where\b|\b(?:do not|don't) know where (?:they|he|she) (?:are|is|have gone|has gone)\b",
+    r"\b(?:has been|been) gone (?:for )?(?:\w+ )?(?:hours|days|nights|since)\b|\b(?:run|ran|runs) away\b|\bvanished\b|\b(?:gone|it is|its) (?:past )?(?:midnight|\d+ ?(?:am))\b.*\b(?:not back|no sign|not home|missing)\b",
+    r"\b(?:climbed|snuck|sneaked) out\b.*\b(?:not back|still|isnt back|is not back|no sign)\b|\b(?:still|not) (?:is not |isnt )?back\b.*\b(?:last night|since)\b",
+    # a child's medical emergency (NHS: call 999)
+    r"\b(?:swallowed|drunk|drank|ate|eaten|bit into|got into|had some of) (?:\w+ ){0,4}(?:antifreeze|weedkiller|dishwasher|washing|pod|tablet|button battery|magnets?|methadone|bleach|pills|medicine|meds|cleaner)\b",
+    r"\b(?:knocked out|unconscious|concussed)\b|\bbreathing (?:really |very )?(?:fast|funny|strange|strangely|oddly)\b|\bsucking in under\b|\bfunny noises breathing\b|\bcan(?:not|'t)? breathe\b",
+    # violence and control now (NSPCC on domestic abuse)
+    r"\b(?:will not|won't|wont) let (?:me|us|her|him) (?:out|leave|go)\b|\b(?:taken|took) my phone\b.*\b(?:locked|won't let|will not let|cannot get out)\b",
+    r"\b(?:banging|hammering|kicking) (?:on )?(?:the )?(?:door|windows?)\b|\boutside (?:the|my|our) (?:house|door|flat|window)\b.*\b(?:coming in|screaming|shouting|banging|threat|kill|hurt|get (?:her|him|them|me))\b",
+    r"\b(?:finish|do) (?:me|us|her|him) (?:off|in)\b|\bhe will do (?:the \w+|me|us)\b|\b(?:i can hear|hear it|hear them|hear him) (?:\w+ ){0,4}(?:hitting|beating|screaming|smashing|crying)\b",
+    r"\b(?:screaming|shouting) and (?:things|stuff|glass|plates) (?:smashing|breaking|being thrown)\b|\bthings smashing\b",
+    r"\b(?:he|she|they) (?:threw|thrown|hit|punched|kicked|shoved|pushed|dragged|strangled|choked) (?:\w+ ){0,4}(?:and now|now)\b",
+    r"\b(?:i am|i'm) bleeding\b|\bbleeding from\b|\bdragged (?:me|her|him) by\b|\b(?:cannot|can't|cant) talk,? (?:he|she|they) (?:is|are) (?:in the next room|here|next door|outside)\b",
+    r"\b(?:hurt|hit|attacked|beaten|beat|beating) (?:me|her|us|my (?:\w+ ){0,2}(?:daughter|son|wife|partner|mum|sister))\b.*\bplease help\b",
+]
+
 _DANGER = [re.compile(p) for p in _SELF_HARM + _HARM_NOW]
 _SELF_HARM_PATTERNS = frozenset(_SELF_HARM)
 
@@ -273,14 +351,14 @@ _PAST = re.compile(
     r"\bis in prison\b|\bnow in prison\b|\bdoing (?:well|better|fine) now\b|\bsince recovered\b|"
     r"\bthat is why\b|\bwhich is why\b|\bbecause of what happened\b|\bhas not (?:been|happened) since\b|"
     r"\bin (?:january|february|march|april|may|june|july|august|september|october|november|december)\b|"
-    r"\bat birth\b|\bwhen (?:he|she|they|i) (?:was|were) born\b|\bafter (?:\w+ ){1,2}was born\b|"
+    r"\bas a (?:baby|toddler|little one)\b|\bonce (?:before|when)\b|\bbefore (?:we|i) met\b|\bat birth\b|\bwhen (?:he|she|they|i) (?:was|were) born\b|\bafter (?:\w+ ){1,2}was born\b|"
     r"\b(?:had|felt|went through) (?:\w+ )?(?:suicidal|depression)\b|\bgot help\b|"
     r"\bbeen (?:well|fine|ok|okay|better|safe)\b|\bpast (?:suicide|overdose|attempt|self harm|history)\b|"
     r"\b(?:has|have) had (?:support|help|treatment)\b|\bnothing has happened\b|"
     r"\b(?:thought|felt like|thinking) (?:i|we) (?:was|were) going to die\b"
 )
 _NEGATED = re.compile(
-    r"\b(?:would never|will never|would not|never want to|never going to|not going to|"
+    r"\b(?:would never|will never (?!see\b|get\b)|would not|never want to|never going to|not going to|"
     r"no (?:way|intention)|not (?:suicidal|a danger)|do not want to hurt)\b"
 )
 _GENERAL = re.compile(
@@ -294,17 +372,24 @@ _GENERAL = re.compile(
 )
 # "right now" beats a past marker in the same clause; a plain "now" does not ("she's fine now").
 _STRONG_NOW = re.compile(
-    r"\b(?:right now|as we speak|tonight|this minute|at the moment|just now|still|again|"
+    r"\b(?:right now|as we speak|tonight|this minute|at the moment|just now|again|"
+    r"still(?! (?:in|on) (?:her|his|their|the|my|our) (?:file|record|records|notes|report))|"
     r"please help|help me|help please)\b"
 )
 _NOW_MARKER = re.compile(rf"\b{_NOW}\b|\bstill\b|\bagain\b|\bplease help\b")
 _JOKING = re.compile(
-    r"\b(?:lol|lmao|haha+|jk|joking)\b|\bmy (?:boss|mum|mam|nan|gran|manager|teacher) (?:will|would|is going to|"
+    r"\b(?:lol|lmao|haha+|jk|joking)\b|\b(?:kill|murder) me (?:if|when) (?:he|she|they|my \w+) (?:finds?|find|sees?|knows?|hears?|notices?|gets?) (?:out|about|what|that|how|the bill)\b|"
+    r"\bcould (?:strangle|kill|murder|throttle)\b|\bfor laughing\b|\blaughing so hard\b|"
+    r"\bmy (?:boss|mum|mam|nan|gran|manager|teacher) (?:will|would|is going to|"
     r"gonna) (?:kill|murder) me\b|\bdie of (?:embarrassment|shame|boredom|laughing)\b|"
     r"\b(?:kill|murder) (?:my|the|that|his|her) (?:solicitor|lawyer|barrister|social worker|sw|judge|"
     r"manager|guardian|phone|laptop|printer|boss|ex for)\b"
 )
 _IF_THEY_THINK = re.compile(
+    r"\bif (?:\w+ ){0,3}ever\b|\bwhat age\b|\bwould (?:the|a|my) (?:\w+ ){0,2}(?:tell|let) (?:me|us) (?:know )?if\b|"
+    r"\bhow (?:do|should|can|would) (?:i|we) (?:talk|speak|explain|tell|know|spot)\b|"
+    r"\bwho (?:would|should|do) (?:i|we) (?:ring|call|phone|tell|have to tell|contact)\b|"
+    r"\bif (?:someone|somebody|anyone|a friend|a child|my \w+) (?:tells|told|says|said) (?:me|us|you)\b|"
     r"\bif (?:my|a|the|your|any) (?:\w+ ){0,2}(?:ever |was to |were to )?(?:said|says|told|tells|tried|"
     r"tries|threatened|threatens)\b|\bwhat (?:do|should|would) (?:i|we|you) do if\b|"
     r"\bif (?:they|the court|social services|the judge|the council|the social worker|the police) "
@@ -343,10 +428,19 @@ _SETTLED_NOW = re.compile(
 )
 
 
+# An ordinary explanation that the person gives for a mark, in the same clause.
+_BENIGN = re.compile(
+    r"\bfrom (?:football|rugby|netball|playing (?:out|football|outside)|pe|sport|sports|the trampoline|falling off (?:his|her|their) (?:bike|scooter))\b|"
+    r"\bon (?:his|her|their|the) (?:knees?|shins?|elbows?)\b"
+)
+
+
 def _discount_reason(clause: str) -> Optional[str]:
     unsettled = _SETTLED_NOW.sub(" ", clause)
     if _NEGATED.search(clause):
         return "negated"
+    if _BENIGN.search(clause):
+        return "ordinary explanation"
     if _JOKING.search(clause):
         return "idiom"
     if _PAST.search(clause) and not _STRONG_NOW.search(unsettled):
@@ -354,6 +448,15 @@ def _discount_reason(clause: str) -> Optional[str]:
     if (_GENERAL.search(clause) or _IF_THEY_THINK.search(clause)) and not _NOW_MARKER.search(unsettled):
         return "general"
     return None
+
+
+def context_discount(text: str) -> Optional[str]:
+    """Why a sentence that sounds like danger is not about danger now (past, negated, idiom,
+    hypothetical, an ordinary explanation), or None. The crisis model applies this too."""
+    normalised = normalise(text)
+    if _FIGURE_OF_SPEECH.search(normalised) and not _STRONG_NOW.search(normalised):
+        return "figure of speech"
+    return _discount_reason(normalised)
 
 
 def assess(text: str) -> CrisisAssessment:
