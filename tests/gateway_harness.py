@@ -60,6 +60,8 @@ class FakeRasa:
     paused: Dict[str, bool] = field(default_factory=dict)
     events: Dict[str, List[Dict[str, Any]]] = field(default_factory=dict)
     received: List[str] = field(default_factory=list)
+    parsed: List[str] = field(default_factory=list)
+    model_crises: List[str] = field(default_factory=list)  # what the scripted NLU reads as emergency_risk
 
     def answers(self, text: str) -> List[Dict[str, Any]]:
         if text == "/speak_to_adviser" or "adviser" in text:
@@ -111,11 +113,21 @@ class FakeRasa:
                                                 "proceedings_stage": "court"},
                                       "events": self.events.get(request.match_info["sender"], [])})
 
+        async def parse(request: web.Request) -> web.Response:
+            if self.down:
+                return web.Response(status=503)
+            assert request.query.get("token") == "test-token"
+            text = (await request.json())["text"]
+            self.parsed.append(text)
+            name = "emergency_risk" if text in self.model_crises else "nlu_fallback"
+            return web.json_response({"text": text, "intent": {"name": name, "confidence": 1.0}})
+
         async def action_health(request: web.Request) -> web.Response:
             return web.Response(status=503 if self.actions_down else 200)
 
         app.router.add_get("/health", action_health)  # the harness points ACTION_PORT here too
         app.router.add_post("/webhooks/rest/webhook", webhook)
+        app.router.add_post("/model/parse", parse)
         app.router.add_post("/conversations/{sender}/tracker/events", append)
         app.router.add_get("/conversations/{sender}/tracker", tracker)
         return app

@@ -436,3 +436,31 @@ async def test_a_console_open_on_another_gateway_keeps_the_adviser_available(h):
         h.gateway.store.sockets_seen("gw2/abcd", h.clock())  # gateway 2 is alive and vouches for it
         await h.gateway.tick()
     assert h.gateway.store.user("sam").available is True
+
+
+async def test_while_waiting_the_safety_net_also_asks_rasas_nlu(h):
+    """Rasa is paused, so the gateway asks Rasa's NLU (rules and crisis model) about each family message:
+    a crisis the pattern rules do not know still gets the emergency numbers and the alert."""
+    quiet_crisis = "i have given my guitar to my brother, he will look after it better than me"
+    h.rasa.model_crises.append(quiet_crisis)
+    sam = await h.adviser("sam")
+    family = await h.family()
+    await family.say("adviser please")
+    await wait_until(lambda: family.of("handoff"))
+    await family.say("thanks, I'll wait")
+    await family.say(quiet_crisis)
+    await wait_until(lambda: sam.of("alert"))
+    assert sam.of("alert")[-1]["reason"] == "emergency"
+    assert any("999" in t for t in family.texts())
+    assert h.rasa.parsed == ["thanks, I'll wait", quiet_crisis]
+
+
+async def test_while_waiting_with_rasa_down_the_rules_still_flag_a_crisis(h):
+    sam = await h.adviser("sam")
+    family = await h.family()
+    await family.say("adviser please")
+    await wait_until(lambda: family.of("handoff"))
+    h.rasa.down = True
+    await family.say("he's got a knife and he's hitting her right now")
+    await wait_until(lambda: sam.of("alert"))
+    assert any("999" in t for t in family.texts())

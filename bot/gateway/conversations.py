@@ -179,7 +179,7 @@ class ConversationService:
             await self.tell(conversation_id, self.texts.too_fast, client_id)
             return
         conversation = self.store.ensure_conversation(conversation_id, self.clock())
-        urgent = conversation.state in ("queued", "live") and is_crisis(text)
+        urgent = conversation.state in ("queued", "live") and await self._is_crisis(text)
         title = self.store.button_title(conversation_id, text) if text.startswith("/") else None
         message = self.store.add_message(conversation_id, "family", title or text, self.clock(),
                                          client_id=client_id, pending=True, urgent=urgent,
@@ -190,6 +190,18 @@ class ConversationService:
             if urgent:
                 await self._emergency_while_waiting(conversation)
         await self.deliver_pending(conversation_id)
+
+    async def _is_crisis(self, text: str) -> bool:
+        """The safety net while Rasa is paused: the same decision Rasa's NLU makes (rules and crisis
+        model); the rules alone if Rasa cannot answer now."""
+        if text.startswith("/"):
+            return False
+        if is_crisis(text):
+            return True
+        try:
+            return await self.rasa.is_emergency(text)
+        except RasaUnavailable:
+            return False
 
     async def _emergency_while_waiting(self, conversation: Conversation) -> None:
         """Rasa is paused, so the gateway gives the emergency numbers itself and alerts advisers."""

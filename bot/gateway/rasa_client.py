@@ -52,6 +52,9 @@ def earlier_attempt(events: List[Dict[str, Any]], message_id: str) -> Optional[L
     return None
 
 
+PARSE_TIMEOUT = aiohttp.ClientTimeout(total=5)  # a family message waits for this at most
+
+
 class RasaClient:
     def __init__(self, base_url: str, token: str, timeout: float = 30, action_url: str = ""):
         self.base_url = base_url.rstrip("/")
@@ -105,6 +108,13 @@ class RasaClient:
     async def adviser_said(self, sender: str, text: str, adviser: str, timestamp: float) -> None:
         await self.append_events(sender, [{"event": "bot", "text": text, "timestamp": timestamp,
                                            "metadata": {"source": "adviser", "adviser": adviser}}])
+
+    async def is_emergency(self, text: str) -> bool:
+        """Whether Rasa's NLU (its safety net: pattern rules and the crisis model) reads the text as
+        danger now. Used while a conversation is paused, when Rasa would not answer it."""
+        parsed = await self._request("POST", "/model/parse", params={"token": self.token}, json={"text": text},
+                                     timeout=PARSE_TIMEOUT)
+        return ((parsed or {}).get("intent") or {}).get("name") == "emergency_risk"
 
     async def slots(self, sender: str) -> Dict[str, Any]:
         tracker = await self._request("GET", f"/conversations/{sender}/tracker",
