@@ -14,7 +14,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONHASHSEED := 0
 
-TRAIN_INPUTS := config.yml domain.yml $(wildcard data/*.yml data/nlu/*.yml bot/nlu_components/*.py) bot/safety/crisis.py
+TRAIN_INPUTS := config.yml domain.yml data/nlu_sources.tsv $(wildcard data/*.yml data/nlu/*.yml data/crisis/*.tsv bot/nlu_components/*.py bot/safety/*.py)
 
 .PHONY: setup train run run-prod-local shell test test-core test-browser validate validate-data eval bench clean help adviser
 
