@@ -137,7 +137,8 @@ DEFAULT_CANNED = [
     ("Advice line", "If it's easier to talk, you can call our free advice line on 0808 801 0366 "
                     "(Monday to Friday 9.30am to 3pm, not bank holidays)."),
     ("Emergency", "If a child is in danger right now, please call 999. The NSPCC helpline for adults "
-                  "worried about a child is 0808 800 5000."),
+                  "worried about a child is 0808 800 5000, Monday to Friday 8am to 10pm, or 9am to 6pm at "
+                  "weekends. Its online form and email, help@nspcc.org.uk, are open 24 hours a day, every day."),
 ]
 
 

@@ -1,0 +1,242 @@
+"""Facts the bot once got wrong or stated too certainly (checked against shared/FACTS.md).
+
+Each test reads the rendered content (actions.content_store.load_content, or the reply planner in
+actions/replies.py) and fails if the old error comes back.
+"""
+import re
+from pathlib import Path
+
+import yaml
+
+from actions import replies
+from actions.content_store import load_content
+from actions.council_replies import council_bubbles
+from bot.councils.directory import parse_directory
+
+ROOT = Path(__file__).resolve().parent.parent
+C = load_content()
+EMPTY = {"misunderstood_count": 0.0}
+
+
+def _strings(node):
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for value in node.values():
+            yield from _strings(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _strings(value)
+
+
+def every_text():
+    """Every user-facing string: topic answers and 'more', variants, next steps, conversation, domain."""
+    texts = []
+    for topic in C.topics.values():
+        texts += topic.answer + topic.more
+    for group in C.variants.values():
+        for paragraphs in group.values():
+            texts += paragraphs
+    texts += list(C.next_steps.values())
+    texts += list(_strings(C.conversation))
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    texts += [v["text"] for variants in domain["responses"].values() for v in variants]
+    return texts
+
+
+def sentences(texts):
+    return [s for t in texts for s in re.split(r"(?<=[.!?])\s+", t) if s]
+
+
+def stage_reply(stage):
+    return replies.answer_topic(C, "inform", "", {"pending_question": "proceedings_stage", "proceedings_stage": stage})
+
+
+def complaint_reply(who):
+    return replies.answer_topic(C, "inform", "", {"pending_question": "complaint_about", "complaint_about": who})
+
+
+def _says_appeal_now(text):
+    text = text.lower()
+    return "appeal" in text and "21 days" in text and "permission" in text and "solicitor immediately" in text
+
+
+# 1. Final orders: appeals first (FACTS section 6: permission usually needed, 21 days, solicitor immediately).
+
+def test_care_proceedings_more_leads_with_the_appeal_time_limit_before_describing_final_orders():
+    texts = replies.tell_more(C, {"last_topic": "care_proceedings_overview"}).texts
+    assert _says_appeal_now(texts[0]), texts[0]
+    assert "final order" in texts[0].lower()
+    first_care_order = next(i for i, t in enumerate(texts) if "care order" in t.lower())
+    assert first_care_order > 0
+
+
+def test_court_stage_answer_leads_with_the_appeal_time_limit():
+    first = stage_reply("court").texts[0]
+    assert _says_appeal_now(first) and "final order" in first.lower(), first
+    free_text = replies.answer_topic(C, "care_proceedings_overview",
+                                     "the final hearing was last month and they made a care order", EMPTY)
+    assert _says_appeal_now(free_text.texts[0]), free_text.texts[0]
+
+
+def test_child_removed_stage_mentions_the_appeal_time_limit_for_a_final_order():
+    joined = " ".join(stage_reply("child_removed").texts).lower()
+    assert "final order" in joined and "appeal" in joined and "21 days" in joined
+
+
+# 2. Special guardians cannot consent to adoption at all (FACTS section 3).
+
+def test_special_guardians_can_never_agree_to_adoption():
+    reply = replies.answer_topic(C, "special_guardianship", "what can a special guardian do", EMPTY)
+    about_adoption = [s for s in sentences(reply.texts) if "adopt" in s.lower()]
+    assert about_adoption, "the special guardianship answer must say special guardians can't agree to adoption"
+    for sentence in about_adoption:
+        assert "agreement" not in sentence and "permission" not in sentence, sentence
+        assert "never" in sentence or "can't" in sentence or "cannot" in sentence, sentence
+    surname = [s for s in sentences(reply.texts) if "surname" in s]
+    assert surname and all("3 months" in s and "court's permission" in s for s in surname), surname
+
+
+def test_no_answer_makes_adoption_depend_on_everyones_agreement():
+    for sentence in sentences(every_text()):
+        if "adopt" in sentence.lower():
+            assert "everyone's agreement" not in sentence and "court's permission" not in sentence, sentence
+
+
+# 3. A care order: the council gets PR and shares it with the parents, who keep theirs (FACTS sections 3, 6).
+
+def test_care_order_parental_responsibility_is_shared_with_parents():
+    texts = every_text()
+    assert not any("care order gives the council parental responsibility" in t.lower() for t in texts)
+    about_care_order_pr = [t for t in texts if "care order" in t.lower() and "parental responsibility" in t.lower()]
+    assert about_care_order_pr
+    for text in about_care_order_pr:
+        assert "share" in text.lower(), text
+    more = " ".join(replies.tell_more(C, {"last_topic": "care_proceedings_overview"}).texts)
+    assert "Parents keep theirs and share it with the council" in more
+
+
+# 4. Private fostering: under 16, or under 18 if disabled; the council must be told (FACTS section 3).
+
+def test_private_fostering_covers_disabled_children_under_18_and_telling_the_council():
+    more = replies.tell_more(C, {"last_topic": "kinship_care_options"}).texts
+    fostering = " ".join(t for t in more if "private fostering" in t.lower())
+    assert "under 16" in fostering and "under 18 if disabled" in fostering
+    assert "council must be told" in fostering
+    for text in every_text():
+        if "private fostering" in text.lower() and "under 16" in text:
+            assert "under 18 if disabled" in text, text
+
+
+# 5. Guardian's Allowance: also when one parent has died and the other can't be found or is in prison
+#    (FACTS section 4).
+
+def test_guardians_allowance_is_not_only_when_both_parents_have_died():
+    mentions = [t for t in every_text() if "guardian's allowance" in t.lower()]
+    assert mentions
+    for text in mentions:
+        assert re.search(r"\bone\b", text), text  # "one has died", "one or both"
+    detailed = [
+        " ".join(replies.tell_more(C, {"last_topic": "kinship_financial_support"}).texts),
+        " ".join(replies.answer_topic(C, "inform", "", {"pending_question": "kinship_arrangement",
+                                                        "kinship_arrangement": "informal"}).texts),
+    ]
+    for joined in detailed:
+        assert "Guardian's Allowance" in joined
+        assert "can't be found" in joined and "prison" in joined, joined
+
+
+# 6. 12 months is the normal complaint limit; later complaints can be accepted (FACTS section 9).
+
+def test_twelve_month_complaint_limit_is_not_stated_as_absolute():
+    for text in every_text():
+        if "12 months" in text:  # council complaints and the Ombudsman both accept some later ones
+            assert "later" in text.lower(), text
+    first = " ".join(replies.answer_topic(C, "complaints_procedure", "how do i complain", EMPTY).texts)
+    assert "12 months" in first and "later complaint" in first
+    for who in ("social_worker", "council"):
+        joined = " ".join(complaint_reply(who).texts)
+        assert "12 months" in joined and "later complaint" in joined, who
+    social_worker = " ".join(replies.answer_topic(C, "complaint_about_social_worker", "my sw is rude", EMPTY).texts)
+    assert "12 months" in social_worker and "later complaint" in social_worker
+
+
+# 7. The 7-day emergency stop on contact is for a child in care under a care order; under section 20
+#    parents can take the child home (FACTS sections 6, 8).
+
+def test_seven_day_contact_rule_is_tied_to_care_orders_not_section_20():
+    for text in every_text():
+        if "7 days" in text:
+            assert "care order" in text, text
+            assert "section 20" not in text, text
+    section_20 = C.topics["section_20"]
+    for text in section_20.answer + section_20.more:
+        assert "7 days" not in text and "notice" not in text.lower(), text
+    assert any("take the child back at any time" in t for t in section_20.answer)
+    contact = replies.tell_more(C, {"last_topic": "contact_with_child"}).texts
+    assert any("section 20" in t and "at any time" in t for t in contact)
+
+
+# 8. The council may decline a complaint that could prejudice court proceedings (regulation 8, FACTS section 9).
+
+def test_complaints_answers_say_the_council_may_decline_during_court_proceedings():
+    def says_it(texts):
+        return any("may refuse" in t and "prejudice" in t and "court" in t for t in texts)
+
+    assert says_it(replies.answer_topic(C, "complaints_procedure", "how do i complain", EMPTY).texts)
+    for who in ("social_worker", "council"):
+        assert says_it(complaint_reply(who).texts), who
+    assert says_it(replies.tell_more(C, {"last_topic": "complaint_about_social_worker"}).texts)
+
+
+# 9. NSPCC helpline hours wherever its number is given; Samaritans and Childline are 24/7 (FACTS section 2).
+
+NSPCC_HOURS = ("Monday to Friday 8am to 10pm", "9am to 6pm at weekends", "help@nspcc.org.uk", "24 hours a day")
+
+
+def _gives_nspcc_hours(text):
+    return all(part in text for part in NSPCC_HOURS)
+
+
+def test_nspcc_number_always_comes_with_its_hours_and_the_24_7_online_routes():
+    with_number = [t for t in every_text() if "0808 800 5000" in t]
+    assert with_number
+    for text in with_number:
+        assert _gives_nspcc_hours(text), text
+    for kind in ("others", "general"):
+        assert any("0808 800 5000" in t and _gives_nspcc_hours(t) for t in C.say("emergency", kind)), kind
+    danger = replies.answer_topic(C, "emergency_risk", "i'm worried about a child", EMPTY).texts
+    assert any("0808 800 5000" in t and _gives_nspcc_hours(t) for t in danger)
+
+
+def test_samaritans_and_childline_are_said_to_be_open_all_the_time():
+    for sentence in sentences(every_text()):
+        for number in ("116 123", "0800 1111"):
+            if number in sentence:
+                assert re.search(r"any time|day or night|24 hours|24/7", sentence), sentence
+
+
+def test_gateway_page_and_canned_reply_give_nspcc_hours_with_the_number():
+    from bot.gateway.store import DEFAULT_CANNED
+
+    page = (ROOT / "bot/gateway/static/index.html").read_text(encoding="utf-8")
+    items = [re.sub(r"<[^>]+>", "", li) for li in re.findall(r"<li>(.*?)</li>", page, re.S)]
+    gateway_texts = items + [text for _, text in DEFAULT_CANNED]
+    with_number = [t for t in gateway_texts if "0808 800 5000" in t]
+    assert with_number
+    for text in with_number:
+        assert _gives_nspcc_hours(text), text
+
+
+# 10. The 2024 guidance may not keep a named senior manager for kinship care (FACTS section 5: UNVERIFIED).
+
+def test_council_reply_asks_who_leads_on_kinship_care_without_asserting_a_senior_manager():
+    data = {"councils": [{"name": "Testshire Council", "type": "unitary", "region": "London",
+                          "website": "https://www.testshire.gov.uk", "source": "s", "checked": "2026-11-22"}]}
+    council = parse_directory(data).councils[0]
+    joined = " ".join(b.text for b in council_bubbles(C, council, "offer"))
+    assert "ask Testshire Council who leads on kinship care" in joined
+    assert "senior manager" not in joined
+    for text in every_text():
+        if "kinship" in text.lower():
+            assert "senior manager" not in text.lower(), text
