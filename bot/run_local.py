@@ -2,23 +2,27 @@
 stop them on Ctrl-C.
 
 `make run` calls this after setup and training. If any process exits, the others are stopped
-too, so nothing is left half-running. Usage: python -m bot.run_local
+too, so nothing is left half-running. However it is stopped (Ctrl-C, pressed once or several times,
+SIGTERM to the process group, the terminal closing, or `kill -9` of this process), no server is left
+running (bot/supervisor.py), and a later start clears what an earlier one left (var/run_local.json)
+or says exactly what holds a port. Usage: python -m bot.run_local
 """
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 from bot import settings as settings_mod
+from bot.supervisor import Supervisor, clear_leftovers, port_holder
 
 VENV_BIN = Path(sys.executable).parent
+PID_FILE = "run_local.json"  # under VAR_DIR: the servers this run started, for the next start to clear
 
 
 def _latest_model(model_dir: Path) -> Path:
@@ -63,23 +67,26 @@ def isolated_env(var_dir: Path, token: str) -> Dict[str, str]:
 
 
 def start_all(cfg: settings_mod.Settings, token: str, env: Dict[str, str], output=None,
-              quiet: bool = False) -> Dict[str, subprocess.Popen]:
-    """Start the action server, the Rasa server and the gateway, each in its own process group, and
-    wait until all answer. Returns the processes; raises RuntimeError (after stopping them) if one fails."""
-    procs: Dict[str, subprocess.Popen] = {}
+              quiet: bool = False, supervisor: Optional[Supervisor] = None) -> Dict[str, subprocess.Popen]:
+    """Start the action server, the Rasa server and the gateway, each in its own process group and
+    dying with this process, and wait until all answer. Returns the processes; raises RuntimeError
+    (after stopping them) if one fails. Pass a `supervisor` to stop what was started so far if this
+    is interrupted."""
+    supervisor = supervisor or Supervisor()
     env = dict(env, INTERNAL_TOKEN=settings_mod.internal_token(cfg, env), RASA_TOKEN=token)
     for name, cmd in commands(cfg, token).items():
         if not quiet:
             print(f"==> starting {name}", flush=True)
-        procs[name] = subprocess.Popen(cmd, cwd=settings_mod.ROOT, env=cfg.child_env(env), stdout=output,
-                                       stderr=subprocess.STDOUT if output else None, start_new_session=True)
+        supervisor.start(name, cmd, cwd=settings_mod.ROOT, env=cfg.child_env(env), stdout=output,
+                         stderr=subprocess.STDOUT if output else None)
+    procs = supervisor.procs
     # Rasa's /status answers 200 only once its model is loaded (/ answers even when loading failed).
     if not (wait_for(f"{cfg.action_url}/health", 60, procs)
             and wait_for(f"{cfg.rasa_url}/status?token={token}", 300, procs)
             and wait_for(f"http://{cfg.bind_host}:{cfg.gateway_port}/health", 60, procs)):
-        stop_all(procs)
+        supervisor.stop()
         raise RuntimeError("a process failed to start")
-    return procs
+    return dict(procs)
 
 
 def wait_for(url: str, timeout: float, procs: Dict[str, subprocess.Popen]) -> bool:
@@ -98,31 +105,42 @@ def wait_for(url: str, timeout: float, procs: Dict[str, subprocess.Popen]) -> bo
 
 
 def stop_all(procs: Dict[str, subprocess.Popen]) -> None:
-    for proc in procs.values():
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-    deadline = time.monotonic() + 15
-    for proc in procs.values():
-        try:
-            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+    supervisor = Supervisor()
+    supervisor.procs = dict(procs)
+    supervisor.stop()
+
+
+def busy_ports(cfg: settings_mod.Settings) -> List[str]:
+    """What already listens on the ports we need, in words a person can act on."""
+    busy = []
+    for name, port in (("Rasa", cfg.rasa_port), ("action server", cfg.action_port), ("gateway", cfg.gateway_port)):
+        holder = port_holder(port)
+        if holder:
+            busy.append(f"port {port} ({name}) is in use by {holder}")
+    return busy
 
 
 def main() -> int:
     cfg = settings_mod.load()
     cfg.var_dir.mkdir(parents=True, exist_ok=True)
     token = settings_mod.rasa_token(cfg)
-    procs: Dict[str, subprocess.Popen] = {}
-
-    def on_signal(signum, _frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)  # also when started in the background, where SIGINT is ignored
+    pid_file = cfg.var_dir / PID_FILE
+    try:
+        for left in clear_leftovers(pid_file):
+            print(f"==> stopped {left}, left running by an earlier start", flush=True)
+    except RuntimeError as error:
+        print(f"!! {error}", file=sys.stderr)
+        return 1
+    busy = busy_ports(cfg)
+    if busy:
+        print("!! cannot start: " + "; ".join(busy) + ". Stop that process (kill PID), or choose other "
+              "ports with RASA_PORT, ACTION_PORT and GATEWAY_PORT.", file=sys.stderr)
+        return 1
+    supervisor = Supervisor(pid_file=pid_file)
+    supervisor.install_signal_handlers()
     try:
         try:
-            procs = start_all(cfg, token, dict(os.environ))
+            procs = start_all(cfg, token, dict(os.environ), supervisor=supervisor)
         except RuntimeError:
             print("!! a process failed to start; stopped everything", file=sys.stderr)
             return 1
@@ -140,16 +158,16 @@ def main() -> int:
             flush=True,
         )
         while True:
-            for name, proc in procs.items():
-                if proc.poll() is not None:
-                    print(f"!! {name} exited with code {proc.returncode}; stopping everything", file=sys.stderr)
-                    return 1
+            name = supervisor.exited()
+            if name:
+                print(f"!! {name} exited with code {procs[name].returncode}; stopping everything", file=sys.stderr)
+                return 1
             time.sleep(1)
     except KeyboardInterrupt:
-        print("\n==> stopping")
+        print("\n==> stopping (Ctrl-C again stops at once)", flush=True)
         return 0
     finally:
-        stop_all(procs)
+        supervisor.stop()
 
 
 if __name__ == "__main__":
