@@ -49,11 +49,13 @@ from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from bot.settings import fernet_key, port_from_env, secret_file
+from bot.supervisor import clear_leftovers, die_with_parent, write_pid_file
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 ENDPOINTS = ROOT / "deploy" / "endpoints.yml"
 DB_ROLE = "familyadvice"
+CHILDREN_FILE = "children.json"  # under run/: the servers this start launched, for the next start to clear
 REDIS_LOCK_DB = 0
 REDIS_GATEWAY_DB = 1
 MAX_BODY = "256k"  # the gateway's client_max_size (bot/gateway/app.py)
@@ -172,6 +174,7 @@ class Process:
     healthy: Callable[[], bool]
     start_timeout: float = 60
     as_postgres: bool = False          # run as the postgres OS user (we are root)
+    run_as: Optional[str] = None       # another OS user to run as when we are root (nginx: nobody)
     stop_signal: int = signal.SIGTERM  # sent to the whole process group
     popen: Optional[subprocess.Popen] = None
     log: Optional[Path] = None
@@ -420,9 +423,9 @@ class Shape:
                 self._checker(f"{self.gateway_url(i)}/health"), start_timeout=90))
         procs.append(Process(
             "nginx", [_need("nginx"), "-c", str(self.nginx_dir / "nginx.conf"), "-p", str(self.nginx_dir),
-                      "-g", "daemon off;"],
+                      "-e", str(self.logs / "nginx-error.log"), "-g", "daemon off;"],
             {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, self._nginx_ready, start_timeout=30,
-            stop_signal=signal.SIGQUIT))
+            stop_signal=signal.SIGQUIT, run_as="nobody"))
         self.processes = {p.name: p for p in procs}
 
     def names(self) -> List[str]:
@@ -497,13 +500,42 @@ SELECT 'CREATE DATABASE gateway OWNER {DB_ROLE}' WHERE NOT EXISTS (SELECT FROM p
             log.write(f"\n==== {time.strftime('%Y-%m-%d %H:%M:%S')} starting {name}: {' '.join(proc.command[:3])} ...\n")
             log.flush()
             kwargs = {}
-            if proc.as_postgres and self.as_root:
-                user = self._pg_user()
+            user = self._pg_user() if proc.as_postgres else self._os_user(proc.run_as)
+            if user and self.as_root:
                 kwargs = dict(user=user.pw_uid, group=user.pw_gid, extra_groups=[])
+                if proc.run_as:
+                    self._hand_over(user, proc)
             self._say(f"==> starting {name}")
+            parent = os.getpid()
             proc.popen = subprocess.Popen(proc.command, cwd=ROOT, env=proc.env, stdin=subprocess.DEVNULL,
-                                          stdout=log, stderr=subprocess.STDOUT, start_new_session=True, **kwargs)
+                                          stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                          preexec_fn=lambda: die_with_parent(parent), **kwargs)  # noqa: PLW1509
+            self._record_children()
         return proc
+
+    def _os_user(self, name: Optional[str]) -> Optional[pwd.struct_passwd]:
+        if not (name and self.as_root):
+            return None
+        try:
+            return pwd.getpwnam(name)
+        except KeyError:
+            return None
+
+    def _hand_over(self, user: pwd.struct_passwd, proc: "Process") -> None:
+        """What an unprivileged process must write (nginx: its temp folder and its two logs)."""
+        paths = [self.nginx_dir / "tmp", self.logs / "nginx-error.log", self.logs / "nginx-access.log"]
+        for path in paths:
+            if not path.exists():
+                path.touch()
+            os.chown(path, user.pw_uid, user.pw_gid)
+        for sub in (self.nginx_dir / "tmp").rglob("*"):
+            os.chown(sub, user.pw_uid, user.pw_gid)
+
+    def _record_children(self) -> None:
+        """The pid file the next start reads to clear what a killed run left (bot/supervisor.py)."""
+        rows = [{"name": p.name, "pid": p.popen.pid, "cmd": list(p.command)}
+                for p in self.processes.values() if p.running]
+        write_pid_file(self.run_dir / CHILDREN_FILE, rows)
 
     def _wait(self, names: Sequence[str], timeout: Optional[float] = None) -> None:
         """Wait until every named process is healthy; ShapeError naming the first that died or timed out."""
@@ -580,6 +612,13 @@ SELECT 'CREATE DATABASE gateway OWNER {DB_ROLE}' WHERE NOT EXISTS (SELECT FROM p
             else:
                 os.killpg(proc.popen.pid, sig)
         except ProcessLookupError:
+            pass
+
+    def kill_group(self, proc: Process) -> None:
+        """SIGKILL a process and its group now (safe from a signal handler)."""
+        try:
+            os.killpg(proc.popen.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
             pass
 
     def _reap_group(self, proc: Process) -> None:
@@ -701,7 +740,6 @@ def nginx_conf(ports: Ports, prefix: Path, logs: Path, host: str = "127.0.0.1") 
                 f"        }}\n    }}\n")
 
     keepalive = "        keepalive 16;\n"
-    user = "user nobody nogroup;\n" if os.geteuid() == 0 else ""  # the master runs as root, workers do not
     proxy_common = """
             proxy_http_version 1.1;
             proxy_set_header Host $http_host;
@@ -710,8 +748,10 @@ def nginx_conf(ports: Ports, prefix: Path, logs: Path, host: str = "127.0.0.1") 
             proxy_next_upstream error timeout;
             proxy_connect_timeout 2s;"""
     return f"""# generated by bot/prod_local.py for the one-machine shape; production: deploy/nginx.conf
-{user}worker_processes 1;
-pid {prefix}/nginx.pid;
+# One process (no master and workers), started as `nobody` when we are root: a master's workers
+# outlive it when it is killed, this one process dies with the supervisor (bot/supervisor.py).
+master_process off;
+pid {prefix}/tmp/nginx.pid;
 error_log {logs}/nginx-error.log warn;
 events {{ worker_connections 1024; }}
 
@@ -790,12 +830,26 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     base = args.dir.resolve()
 
+    shape = Shape(base, Ports.from_env(), secrets_dir=args.secrets)
+    try:
+        for left in clear_leftovers(shape.run_dir / CHILDREN_FILE, owner="prod_local"):
+            print(f"==> stopped {left}, left running by an earlier start", flush=True)
+    except RuntimeError as error:
+        print(f"!! {error}", file=sys.stderr)
+        return 1
+    stopping = []
+
     def on_signal(signum, _frame):
+        if stopping:  # a second Ctrl-C: do not abandon the stop, kill at once
+            for proc in shape.processes.values():
+                if proc.running:
+                    shape.kill_group(proc)
+            return
+        stopping.append(signum)
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    shape = Shape(base, Ports.from_env(), secrets_dir=args.secrets)
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, on_signal)
     try:
         try:
             shape.start_all()
@@ -827,10 +881,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                     return 1
             time.sleep(1)
     except KeyboardInterrupt:
-        print("\n==> stopping", flush=True)
+        print("\n==> stopping (Ctrl-C again stops at once)", flush=True)
         return 0
     finally:
+        stopping.append("finally")
         shape.stop_all()
+        (shape.run_dir / CHILDREN_FILE).unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

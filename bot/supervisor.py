@@ -28,7 +28,7 @@ from typing import Dict, List, Optional, Sequence
 PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent(parent: int) -> None:
+def die_with_parent(parent: int) -> None:
     """Runs in the child between fork and exec: die with the supervisor."""
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
@@ -75,7 +75,7 @@ class Supervisor:
     def start(self, name: str, cmd: Sequence[str], **popen: object) -> subprocess.Popen:
         parent = os.getpid()
         proc = subprocess.Popen(list(cmd), start_new_session=True,
-                                preexec_fn=lambda: _die_with_parent(parent), **popen)  # noqa: PLW1509
+                                preexec_fn=lambda: die_with_parent(parent), **popen)  # noqa: PLW1509
         self.procs[name] = proc
         self._write_pid_file()
         return proc
@@ -122,14 +122,9 @@ class Supervisor:
     # --- the pid file ----------------------------------------------------------------------------
 
     def _write_pid_file(self) -> None:
-        if self.pid_file is None:
-            return
-        rows = [{"name": n, "pid": p.pid, "cmd": p.args if isinstance(p.args, list) else [str(p.args)]}
-                for n, p in self.procs.items()]
-        self.pid_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.pid_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"supervisor": os.getpid(), "children": rows}))
-        tmp.replace(self.pid_file)
+        if self.pid_file is not None:
+            write_pid_file(self.pid_file, [{"name": n, "pid": p.pid, "cmd": [str(a) for a in p.args]}
+                                           for n, p in self.procs.items()])
 
     def _remove_pid_file(self) -> None:
         if self.pid_file is not None:
@@ -139,18 +134,27 @@ class Supervisor:
                 pass
 
 
-def clear_leftovers(pid_file: Path, grace: float = 10.0) -> List[str]:
+def write_pid_file(pid_file: Path, children: List[dict]) -> None:
+    """Record this supervisor and its children ({name, pid, cmd}) for `clear_leftovers`."""
+    pid_file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = pid_file.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"supervisor": os.getpid(), "children": children}))
+    tmp.replace(pid_file)
+
+
+def clear_leftovers(pid_file: Path, grace: float = 10.0, owner: str = "run_local") -> List[str]:
     """Stop the children an earlier supervisor recorded in `pid_file` if they are still running
-    (and are still the same programs), and say what was stopped."""
+    (and are still the same programs), and say what was stopped. RuntimeError if that supervisor
+    (a process whose command line contains `owner`) is itself still running."""
     try:
         recorded = json.loads(pid_file.read_text())
     except (OSError, ValueError):
         return []
-    if _alive(int(recorded.get("supervisor", 0) or 0)) and recorded.get("supervisor") != os.getpid():
-        owner = _cmdline(int(recorded["supervisor"]))
-        if owner and any("run_local" in part for part in owner):
-            raise RuntimeError(f"the assistant is already running (process {recorded['supervisor']}); "
-                               f"stop it with Ctrl-C in its terminal or: kill {recorded['supervisor']}")
+    supervisor = int(recorded.get("supervisor", 0) or 0)
+    if supervisor and supervisor != os.getpid() and _alive(supervisor):
+        if any(owner in part for part in _cmdline(supervisor)):
+            raise RuntimeError(f"it is already running (process {supervisor}); "
+                               f"stop it with Ctrl-C in its terminal or: kill {supervisor}")
     stopped = []
     for row in recorded.get("children", []):
         pid = int(row.get("pid", 0) or 0)
