@@ -1,8 +1,9 @@
 """Add researched links to bot/councils/councils.yml from a TSV file, keeping only safe ones.
 
 TSV columns: council_name, kind, url, source, note. A row is kept only if the council exists, the
-kind is known, the URL is https on the council's own domain (or its procedures site), and a
-source is given. Each kept link gets `checked` = the date given (default: today).
+kind is known, the URL is https on the council's own domain (never a staff procedures manual such as
+proceduresonline or tri.x, never a test or admin host), and a source is given. Each kept link gets
+`checked` = the date given (default: today).
 Usage: python scripts/add_council_links.py LINKS.tsv [--checked YYYY-MM-DD]
 """
 from __future__ import annotations
@@ -17,9 +18,11 @@ from urllib.parse import urlparse
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bot.councils.directory import LINK_KINDS, read_raw, write_raw  # noqa: E402
-from bot.councils.validate import is_https_url, validate  # noqa: E402
+from bot.councils.validate import STAFF_MANUALS, is_https_url, validate  # noqa: E402
 
-PROCEDURE_SITES = ("proceduresonline.com", "trixonline.co.uk")
+# Not a page for families: staff manuals, and hosts that are not the public site.
+NOT_FOR_FAMILIES = STAFF_MANUALS
+NOT_PUBLIC_HOST = ("webtest.", "admin.", "uat.", "test.", "staging.", "prod-", "www-prod")
 
 
 def registrable(host: str) -> str:
@@ -31,7 +34,9 @@ def acceptable(url: str, website: str) -> bool:
     if not is_https_url(url):
         return False
     host = urlparse(url).netloc.lower()
-    return registrable(host) == registrable(urlparse(website).netloc) or host.endswith(PROCEDURE_SITES)
+    if any(part in host for part in NOT_FOR_FAMILIES) or host.startswith(NOT_PUBLIC_HOST):
+        return False
+    return registrable(host) == registrable(urlparse(website).netloc)
 
 
 def main() -> int:

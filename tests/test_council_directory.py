@@ -50,6 +50,22 @@ def test_validator_catches_bad_and_unsourced_links():
     assert any("not a date" in e for e in errors)
 
 
+def test_validator_refuses_staff_procedures_manuals_as_family_links():
+    def add_manual(d):
+        d["councils"][0]["links"] = {"kinship_local_offer": {
+            "url": "https://kentchildcare.proceduresonline.com/p_fam_friend_care.html",
+            "source": "https://kentchildcare.proceduresonline.com/p_fam_friend_care.html", "checked": "2026-12-05"}}
+    assert any("staff procedures manual" in e for e in _bad(add_manual))
+
+
+def test_link_coverage_from_the_2026_12_05_research():
+    from bot.councils.directory import read_raw
+    councils = read_raw()["councils"]
+    have = {kind: sum(kind in (c.get("links") or {}) for c in councils)
+            for kind in ("kinship_local_offer", "complaints", "childrens_services_contact")}
+    assert have["kinship_local_offer"] >= 40 and have["complaints"] >= 80 and have["childrens_services_contact"] >= 70
+
+
 def test_validator_catches_an_alias_pointing_at_two_councils():
     def clash(d):
         d["councils"][1]["aliases"].append({"alias": d["councils"][0]["aliases"][0]["alias"], "kind": "town"})

@@ -19,6 +19,9 @@ from bot.councils.matcher import normalise
 TYPES = {"county", "unitary", "metropolitan_borough", "london_borough", "city_of_london", "isles_of_scilly"}
 REGIONS = {"North East", "North West", "Yorkshire and the Humber", "East Midlands", "West Midlands",
            "East of England", "London", "South East", "South West"}
+# Staff procedures manuals: written for social workers, not families (the kinship local offer is
+# the council's page for families).
+STAFF_MANUALS = ("proceduresonline.com", "trixonline.co.uk")
 ALIAS_KINDS = {"short_name", "town", "district", "former_council", "colloquial"}
 NATIONS = {"wales", "scotland", "northern_ireland"}
 REQUIRED = ("name", "type", "region", "website", "source", "checked")
@@ -69,6 +72,8 @@ def validate(data: Mapping[str, Any]) -> List[str]:
                 continue
             if not is_https_url(link.get("url")):
                 errors.append(f"{where}: url is not a well-formed https URL: {link.get('url')!r}")
+            elif any(site in link["url"].lower() for site in STAFF_MANUALS):
+                errors.append(f"{where}: {link['url']} is a staff procedures manual, not a page for families")
             if not link.get("source"):
                 errors.append(f"{where}: no source")
             if not is_date(link.get("checked")):
