@@ -205,6 +205,21 @@ async def test_emergency_while_waiting_is_flagged_moved_up_and_signposted(h):
     assert queue[0]["id"] == second.session_id and queue[0]["urgent"] is True
 
 
+async def test_the_place_in_the_queue_has_one_source_that_moves_with_the_queue(h):
+    sam = await h.adviser("sam")
+    first = await h.family()
+    await first.say("can I speak to an adviser")
+    second = await h.family()
+    await second.say("adviser please")
+    await wait_until(lambda: second.of("handoff") and second.of("handoff")[-1].get("position") == 2)
+    # The chat itself never states a number that could disagree with the banner later.
+    queue_lines = [t for t in second.texts() if "queue" in t]
+    assert queue_lines and not any(ch.isdigit() for t in queue_lines for ch in t)
+    status, _ = await sam.post(f"/console/api/conversations/{first.session_id}/takeover")
+    assert status == 200
+    await wait_until(lambda: second.of("handoff")[-1].get("position") == 1)
+
+
 async def test_out_of_hours_nobody_is_queued(h):
     h.clock.now = OUT_OF_HOURS
     await h.adviser("sam")

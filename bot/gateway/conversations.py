@@ -59,7 +59,9 @@ class Texts:
                       "danger, call 999.")
     no_answer: str = ("I'm sorry, I don't have an answer for that. Could you put it another way? You can also "
                       f"call our free advice line on {ADVICE_LINE} (Monday to Friday 9.30am to 3pm).")
-    queued: str = "You're number {position} in the queue for an adviser."
+    # No position here: this line stays in the transcript, while the place in the queue changes. The
+    # widget's queue banner is the one place that shows it, updated whenever the queue moves.
+    queued: str = "You're in the queue for an adviser. The note above shows your place, and it updates as the queue moves."
     taken_over: str = "You're now talking to {adviser}, an adviser from our team."
     handed_back: str = ("{adviser} has handed you back to the assistant. You can keep asking questions here, "
                         "or call our advice line on " + ADVICE_LINE + " (Monday to Friday 9.30am to 3pm).")
@@ -362,7 +364,7 @@ class ConversationService:
         except RasaUnavailable:
             log.warning("could not pause Rasa for %s; messages will still reach the adviser", conversation_id)
         self.store.audit("family", "queued", now, conversation_id)
-        await self.say(conversation_id, "system", self.texts.queued.format(position=self.position(conversation_id)))
+        await self.say(conversation_id, "system", self.texts.queued)
         await self.queue_changed()
 
     async def queue_changed(self) -> None:
