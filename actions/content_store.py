@@ -1,10 +1,10 @@
 """The bot's words, loaded from the YAML files in actions/content/ (staff edit those, not code)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import yaml
 
@@ -23,15 +23,19 @@ class Topic:
 @dataclass(frozen=True)
 class Content:
     topics: Dict[str, Topic]
-    variants: Dict[str, Dict[str, List[str]]]
+    variants: Dict[str, Dict[str, List[str]]]  # group -> value -> the tailored first reply
     next_steps: Dict[str, str]
     conversation: Dict[str, Any]
+    variants_more: Dict[str, Dict[str, List[str]]] = field(default_factory=dict)  # its "Tell me more"
 
     def topic(self, intent: str) -> Optional[Topic]:
         return self.topics.get(intent)
 
     def variant(self, group: str, value: str) -> List[str]:
         return list(self.variants.get(group, {}).get(value, []))
+
+    def variant_more(self, group: str, value: str) -> List[str]:
+        return list(self.variants_more.get(group, {}).get(value, []))
 
     def next_step(self, name: Optional[str]) -> Optional[str]:
         return self.next_steps.get(name) if name else None
@@ -42,6 +46,13 @@ class Content:
         for key in path:
             node = node[key]
         return node
+
+
+def _variant_parts(spec: Any) -> Tuple[List[str], List[str]]:
+    """A variant is either a list of paragraphs (the reply) or {answer: [...], more: [...]}."""
+    if isinstance(spec, dict):
+        return [str(p) for p in spec.get("answer") or []], [str(p) for p in spec.get("more") or []]
+    return [str(p) for p in spec or []], []
 
 
 def parse_content(answers: Dict[str, Any], conversation: Dict[str, Any]) -> Content:
@@ -55,11 +66,16 @@ def parse_content(answers: Dict[str, Any], conversation: Dict[str, Any]) -> Cont
         )
         for intent, spec in (answers.get("topics") or {}).items()
     }
+    groups = {
+        group: {value: _variant_parts(spec) for value, spec in values.items()}
+        for group, values in (answers.get("variants") or {}).items()
+    }
     return Content(
         topics=topics,
-        variants={k: {vk: list(vv) for vk, vv in v.items()} for k, v in (answers.get("variants") or {}).items()},
+        variants={g: {v: parts[0] for v, parts in values.items()} for g, values in groups.items()},
         next_steps=dict(answers.get("next_steps") or {}),
         conversation=conversation,
+        variants_more={g: {v: parts[1] for v, parts in values.items() if parts[1]} for g, values in groups.items()},
     )
 
 

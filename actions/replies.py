@@ -66,18 +66,24 @@ def menu_buttons(content: Content) -> List[Dict[str, str]]:
 
 
 def _footer(content: Content, topic: Topic, offer_more: bool) -> List[Bubble]:
-    """The closing bubble: general-information wording and the human next step, with buttons."""
+    """The closing bubble: general-information wording and the human next step, with buttons
+    ("Tell me more" when there is more, and always "Talk to a person")."""
     buttons = []
-    if offer_more and topic.more:
+    if offer_more:
         buttons.append({"title": content.say("buttons", "more"), "payload": payload("more")})
-    if topic.intent != "speak_to_adviser":
-        buttons.append(_person_button(content))
-    step = content.next_step(topic.next_step)
-    if step:
-        return [Bubble(step, buttons)]
-    if buttons:
-        return [Bubble(content.say("clarify", "no_topic"), buttons)]
-    return []
+    buttons.append(_person_button(content))
+    step = content.next_step(topic.next_step) or content.say("general_information")
+    return [Bubble(step, buttons)]
+
+
+def _more(content: Content, topic: Topic, slots: Slots) -> List[str]:
+    """"Tell me more" for a topic: the tailored variant's own detail when the family's answer
+    chose one (e.g. the special guardian's money), otherwise the topic's."""
+    flow = FLOWS.get(topic.intent)
+    value = slots.get(flow.slot) if flow else None
+    if flow and value:
+        return content.variant_more(flow.variants, value) or topic.more
+    return topic.more
 
 
 # Topics that are only useful with the family's own council: ask for it when we don't know it.
@@ -125,7 +131,7 @@ def _answer(content: Content, topic: Topic, paragraphs: List[str], slots: Dict[s
     slots.update({"last_topic": topic.intent, "pending_question": None, "misunderstood_count": 0.0})
     local = _local(content, topic.intent, council, slots)
     bubbles = ([Bubble(p) for p in paragraphs] + local + _also_bubble(content, also)
-               + _footer(content, topic, offer_more=True))
+               + _footer(content, topic, offer_more=bool(_more(content, topic, slots))))
     return Reply(bubbles, slots)
 
 
@@ -135,7 +141,7 @@ def _question(content: Content, slot: str) -> Bubble:
         {"title": b["title"], "payload": payload("inform", {slot: b["value"]})}
         for b in spec["buttons"]
     ]
-    return Bubble(spec["text"], buttons)
+    return Bubble(spec["text"], buttons + [_person_button(content)])
 
 
 def _flow_answer(content: Content, intent: str, value: str, slots: Dict[str, Any],
@@ -175,7 +181,10 @@ def answer_topic(content: Content, intent: str, text: Optional[str], slots: Slot
         value = slots.get(flow.slot) or flow.read(text)
         if value:
             return _flow_answer(content, intent, value, updates, council, also)
-        bubbles = [Bubble(p) for p in topic.answer] + _also_bubble(content, also) + [_question(content, flow.slot)]
+        # The first reply before we know which case is theirs: the general answer, the
+        # general-information line, then the question (with "Talk to a person" among its buttons).
+        bubbles = ([Bubble(p) for p in topic.answer] + _also_bubble(content, also)
+                   + [Bubble(content.say("general_information")), _question(content, flow.slot)])
         updates.update({"last_topic": intent, "pending_question": flow.slot, "misunderstood_count": 0.0})
         return Reply(bubbles, updates)
     return _answer(content, topic, list(topic.answer), updates, council, also)
@@ -198,7 +207,7 @@ def tell_more(content: Content, slots: Slots) -> Reply:
     topic = content.topic(slots.get("last_topic") or "")
     if topic is None:
         return Reply([Bubble(content.say("clarify", "no_topic"), menu_buttons(content))])
-    paragraphs = topic.more or [content.say("clarify", "no_more")]
+    paragraphs = _more(content, topic, slots) or [content.say("clarify", "no_more")]
     bubbles = [Bubble(p) for p in paragraphs] + _footer(content, topic, offer_more=False)
     return Reply(bubbles, {"pending_question": None})
 

@@ -106,7 +106,10 @@ async def test_note_place_unknown_place_asks_again():
 async def test_local_policy_uses_the_council_named_in_the_question():
     messages, events = await run(ActionAnswerTopic(), tracker("what does Leeds council offer kinship carers", "kinship_local_policy"))
     text = " ".join(m["text"] for m in messages)
-    assert "Leeds City Council" in text and "https://www.leeds.gov.uk" in text
+    from bot.councils.directory import load_directory
+    leeds = next(c for c in load_directory().councils if c.name == "Leeds City Council")
+    offer = leeds.links.get("kinship_local_offer")
+    assert "Leeds City Council" in text and (offer.url if offer else leeds.website) in text
     assert SlotSet("council", "Leeds City Council") in events
 
 

@@ -30,13 +30,14 @@ def _strings(node):
 
 
 def every_text():
-    """Every user-facing string: topic answers and 'more', variants, next steps, conversation, domain."""
+    """Every user-facing string: topic answers and 'more', variants and theirs, next steps, conversation, domain."""
     texts = []
     for topic in C.topics.values():
         texts += topic.answer + topic.more
-    for group in C.variants.values():
-        for paragraphs in group.values():
-            texts += paragraphs
+    for variants in (C.variants, C.variants_more):
+        for group in variants.values():
+            for paragraphs in group.values():
+                texts += paragraphs
     texts += list(C.next_steps.values())
     texts += list(_strings(C.conversation))
     domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
