@@ -136,7 +136,16 @@ class ActionNotePlace(Action):
         if match.kind == "none":  # the entity was wrong or missing: look at the whole message
             match = find_place(text)
         typed = entity or (match.matched if match.kind != "none" else text)
-        return _send(dispatcher, place_reply(load_content(), load_directory(), match, typed, _slots(tracker)))
+        content, directory = load_content(), load_directory()
+        place = place_reply(content, directory, match, typed, _slots(tracker))
+        ranking = tracker.latest_message.get("intent_ranking") or []
+        topic = replies.topic_beside_place(content, ranking, text, typed)
+        council = directory.by_name(place.slots.get("council") or "") if place.slots.get("council") else None
+        if topic and council:  # a question and a place in one message: answer it for that council
+            reply = replies.answer_topic(content, topic, text, {**_slots(tracker), **place.slots}, council,
+                                         ranking=ranking)
+            return _send(dispatcher, Reply(reply.bubbles, {**place.slots, **reply.slots}), answer=True)
+        return _send(dispatcher, place)
 
 
 class ActionYesNo(Action):

@@ -120,6 +120,23 @@ def second_topic(content: Content, ranking: Sequence[Mapping[str, Any]], chosen:
     return None
 
 
+QUESTION_WORDS = 4  # a message this much longer than the place it names is more than "where I live"
+
+
+def topic_beside_place(content: Content, ranking: Sequence[Mapping[str, Any]], text: Optional[str],
+                       place: Optional[str]) -> Optional[str]:
+    """The topic a message asks about as well as naming a place ("my granddaughter is in foster care
+    and I want her to live with me. we live in leeds"), if the classifier is fairly sure of one."""
+    words = len((text or "").split()) - len((place or "").split())
+    if words < QUESTION_WORDS:
+        return None
+    for candidate in ranking[:3]:
+        name = candidate.get("name")
+        if name in content.topics and name not in NOT_GUESSED and name != "speak_to_adviser":
+            return name if float(candidate.get("confidence") or 0.0) >= ALSO_THRESHOLD else None
+    return None
+
+
 def _also_bubble(content: Content, also: Optional[str]) -> List[Bubble]:
     if not also or also not in content.topics:
         return []

@@ -5,6 +5,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import handoff_gate
+from actions.content_store import load_content
 from actions.actions import (
     ActionAnswerTopic,
     ActionClarify,
@@ -192,3 +193,24 @@ async def test_clarify_answers_a_place_it_recognises_instead_of_guessing():
     messages, events = await run(ActionClarify(), tracker("we are in Swansea now", "nlu_fallback",
                                                           ranking=[{"name": "nlu_fallback", "confidence": 0.5}]))
     assert "England" in messages[0]["text"]
+
+
+async def test_a_question_and_a_place_in_one_message_answers_the_question_for_that_council():
+    text = "my granddaughter is in foster care and i want her to live with me. we live in leeds"
+    ranking = [{"name": "inform_council", "confidence": 0.5}, {"name": "kinship_foster_care", "confidence": 0.3},
+               {"name": "kinship_care_options", "confidence": 0.1}]
+    messages, events = await run(ActionNotePlace(), tracker(text, "inform_council", ranking=ranking,
+                                                            entities=[{"entity": "place", "value": "leeds"}]))
+    texts = [m["text"] for m in messages if m.get("text")]
+    topic = load_content().topics["kinship_foster_care"]
+    assert topic.answer[0] in texts  # the question is answered, not dropped
+    assert SlotSet("council", "Leeds City Council") in events
+    assert SlotSet("last_topic", "kinship_foster_care") in events  # the adviser's queue card shows the topic
+
+
+async def test_a_place_alone_is_noted_without_guessing_a_topic():
+    ranking = [{"name": "inform_council", "confidence": 0.9}, {"name": "kinship_foster_care", "confidence": 0.05}]
+    messages, events = await run(ActionNotePlace(), tracker("we live in leeds", "inform_council", ranking=ranking,
+                                                            entities=[{"entity": "place", "value": "leeds"}]))
+    assert SlotSet("council", "Leeds City Council") in events
+    assert not any(e.get("name") == "last_topic" for e in events)
