@@ -88,6 +88,7 @@ eval: setup
 # default and on the scaled shape, which it starts on free ports after scripts/setup_prod.sh).
 bench: train
 	$(PY) scripts/bench.py
+	$(PY) scripts/bench_gazetteer.py
 
 clean:
 	rm -rf models results var/tracker.db var/gateway.db* .pytest_cache

@@ -54,8 +54,9 @@ def test_outside_england_explains_and_signposts():
     assert reply.slots["council"] is None
 
 
-def test_postcode_unknown_and_dont_know():
-    assert "can't look up postcodes" in reply_for("LS6 2AB").texts[0]
+def test_postcode_district_answers_and_unknown_and_dont_know():
+    assert "Leeds City Council" in reply_for("LS6 2AB").texts[0]
+    assert "couldn't find that postcode" in reply_for("ZZ9 9ZZ").texts[0]
     assert "don't recognise" in reply_for("Narnia").texts[0]
     assert "Tell me the town" in reply_for("I don't know which council I'm in").texts[0]
 
