@@ -44,10 +44,12 @@ import subprocess
 import sys
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
+from bot.ports import free_port
 from bot.settings import fernet_key, port_from_env, secret_file
 from bot.supervisor import clear_leftovers, die_with_parent, write_pid_file
 
@@ -66,12 +68,6 @@ class ShapeError(RuntimeError):
 
 
 # ------------------------------------------------------------------------------------------ ports
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 def _env_ports(env: Mapping[str, str], name: str, default: Tuple[int, ...]) -> Tuple[int, ...]:
     raw = env.get(name)
@@ -113,11 +109,11 @@ class Ports:
     @classmethod
     def free(cls, rasa: int = 2, actions: int = 2, gateways: int = 2) -> "Ports":
         """Free loopback ports (tests: no clash with `make run` or `make run-prod-local`)."""
-        return cls(nginx=_free_port(), postgres=_free_port(), redis=_free_port(),
-                   rasa=tuple(_free_port() for _ in range(rasa)),
-                   actions=tuple(_free_port() for _ in range(actions)),
-                   gateways=tuple(_free_port() for _ in range(gateways)),
-                   rasa_lb=_free_port(), action_lb=_free_port(), gateway_lb=_free_port())
+        return cls(nginx=free_port(), postgres=free_port(), redis=free_port(),
+                   rasa=tuple(free_port() for _ in range(rasa)),
+                   actions=tuple(free_port() for _ in range(actions)),
+                   gateways=tuple(free_port() for _ in range(gateways)),
+                   rasa_lb=free_port(), action_lb=free_port(), gateway_lb=free_port())
 
     def all(self) -> List[int]:
         return [self.nginx, self.postgres, self.redis, *self.rasa, *self.actions, *self.gateways,
@@ -201,6 +197,7 @@ class Shape:
         self.model = Path(model) if model else latest_model()
         self.base_env = dict(env if env is not None else os.environ)
         self.quiet = quiet
+        self._spawn_thread: Optional[ThreadPoolExecutor] = None
         self.logs = self.base / "logs"
         self.run_dir = self.base / "run"          # PostgreSQL's unix socket
         self.pg_data = self.base / "pg" / "data"
@@ -507,11 +504,21 @@ SELECT 'CREATE DATABASE gateway OWNER {DB_ROLE}' WHERE NOT EXISTS (SELECT FROM p
                     self._hand_over(user, proc)
             self._say(f"==> starting {name}")
             parent = os.getpid()
-            proc.popen = subprocess.Popen(proc.command, cwd=ROOT, env=proc.env, stdin=subprocess.DEVNULL,
-                                          stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                          preexec_fn=lambda: die_with_parent(parent), **kwargs)  # noqa: PLW1509
+            # Spawned from the shape's own thread: the kernel's parent-death signal follows the thread
+            # that forked, so a child started from a short-lived thread (asyncio.to_thread in a test,
+            # whose executor ends with its event loop) would be killed when that thread ends.
+            proc.popen = self._spawner().submit(
+                subprocess.Popen, proc.command, cwd=ROOT, env=proc.env, stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True,
+                preexec_fn=lambda: die_with_parent(parent), **kwargs).result()  # noqa: PLW1509
             self._record_children()
         return proc
+
+    def _spawner(self) -> ThreadPoolExecutor:
+        """The one thread every process of the shape is started from; it lives until stop_all."""
+        if self._spawn_thread is None:
+            self._spawn_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shape-spawner")
+        return self._spawn_thread
 
     def _os_user(self, name: Optional[str]) -> Optional[pwd.struct_passwd]:
         if not (name and self.as_root):
@@ -701,6 +708,9 @@ SELECT 'CREATE DATABASE gateway OWNER {DB_ROLE}' WHERE NOT EXISTS (SELECT FROM p
         for name in ("redis", "postgres"):
             if name in self.processes:
                 self.stop(name, timeout=30)
+        if self._spawn_thread is not None:
+            self._spawn_thread.shutdown()
+            self._spawn_thread = None
 
     def __enter__(self) -> "Shape":
         self.start_all()

@@ -10,7 +10,6 @@ or says exactly what holds a port. Usage: python -m bot.run_local
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from bot import settings as settings_mod
+from bot.ports import free_port
 from bot.supervisor import Supervisor, clear_leftovers, port_holder
 
 VENV_BIN = Path(sys.executable).parent
@@ -47,12 +47,6 @@ def commands(cfg: settings_mod.Settings, token: str) -> Dict[str, List[str]]:
         ],
         "gateway": [str(VENV_BIN / "python"), "-m", "bot.gateway"],
     }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def isolated_env(var_dir: Path, token: str) -> Dict[str, str]:

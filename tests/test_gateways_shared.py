@@ -11,20 +11,15 @@ import time
 
 import pytest
 
+from bot.ports import free_port
 from tests.gateway_harness import Harness, wait_until
 
 REDIS = shutil.which("redis-server")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class RedisServer:
     def __init__(self, workdir):
-        self.port = _free_port()
+        self.port = free_port()
         self.workdir = workdir
         self.proc = None
 

@@ -33,5 +33,5 @@ async def test_while_the_gateways_are_away_the_widget_shows_the_advice_line_and_
     transcript = page.get_by_test_id("transcript")
     await expect(transcript.locator(".msg-family").filter(has_text="what does section 20 mean?")).to_have_count(
         1, timeout=ANSWER_TIMEOUT_MS)
-    await expect(transcript.locator(".msg-bot").filter(has_text="voluntary accommodation")).to_have_count(
+    await expect(transcript.locator(".msg-bot").filter(has_text="without a court order")).to_have_count(
         1, timeout=ANSWER_TIMEOUT_MS)
