@@ -152,10 +152,10 @@ def test_not_phone_numbers(text):
         ("NI AB123456C", "NI [NI_NUMBER]"),
         ("my ni is ab 12 34 56 c", "my ni is [NI_NUMBER]"),
         ("national insurance JT 44 55 66", "national insurance [NI_NUMBER]"),  # no suffix, but said so
-        ("ref GB123456A", "ref GB123456A"),  # GB: never issued
-        ("ref DA123456A", "ref DA123456A"),  # D never a first letter
-        ("ref AO123456A", "ref AO123456A"),  # O never a second letter
-        ("ref AB123456E", "ref AB123456E"),  # suffix only A-D
+        ("code GB123456A", "code GB123456A"),  # GB: never issued
+        ("code DA123456A", "code DA123456A"),  # D never a first letter
+        ("code AO123456A", "code AO123456A"),  # O never a second letter
+        ("code AB123456E", "code AB123456E"),  # suffix only A-D
         ("code AB123456", "code AB123456"),  # no suffix and nothing says NI
     ],
 )

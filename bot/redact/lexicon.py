@@ -1,6 +1,11 @@
 """Word knowledge for telling names apart from ordinary words, places and legal terms.
 
-Nothing here is a list of people's names. The sources are:
+The sources are:
+- first names: the Office for National Statistics' baby names for England and Wales (every name
+  given to at least 3 babies a year, 1996-2024, and the top 100s since 1904), shipped in
+  bot/redact/data/first_names.txt.gz with how many babies had each name and whether it is also an
+  everyday English word (bot/redact/data/README.md: source, licence, how to refresh it). Source:
+  Office for National Statistics licensed under the Open Government Licence v.3.0;
 - the English dictionary: every word form and lemma in the pipeline's lemma lookup table
   (spacy-lookups-data), spaCy's English stop words and spelling-variant norms, and the adjective,
   adverb and verb parts of the WordNet index shipped in spacy-lookups-data;
@@ -18,7 +23,7 @@ import json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, FrozenSet, Optional
+from typing import Any, Dict, FrozenSet, Optional, Tuple
 
 import spacy
 import spacy_lookups_data
@@ -75,7 +80,7 @@ POSSESSED = KIN | ROLES | frozenset(
 
 # Legal terms, services and organisations families mention: never a person's name.
 LEGAL_AND_ORGANISATIONS = frozenset(
-    """cafcass sgo sgos plo ico epo cao fgc lac iro cin cp cpp mash ehcp ehc send camhs nspcc barnardo
+    """cafcass cymru sgo sgos plo ico epo cao fgc lac iro cin cp cpp mash ehcp ehc send camhs nspcc barnardo
     barnardos ofsted nhs coram kinship frg cab citizens advice grandparents plus home-start homestart
     surestart dwp hmrc uc pip dla esa isw laa pr ss s20 s47 s31 s17 s37 s38 s8 ldn sgsa gal
     tesco asda aldi lidl morrisons sainsbury sainsburys waitrose facebook whatsapp messenger google
@@ -131,6 +136,17 @@ INSTITUTION_HEADS = frozenset(
 DETERMINERS = frozenset("the a an this that these those every each any some no".split())
 POSSESSIVES = frozenset("my our your his her their its".split())
 
+FIRST_NAMES_FILE = Path(__file__).resolve().parent / "data" / "first_names.txt.gz"
+# Names in the ONS list that, in these chats, are nearly always the everyday word: the list is no
+# evidence for them (a title or "my son" before one can still make it a name).
+NOT_FIRST_NAMES = frozenset(
+    """said chance favour miles long case great true given young job page meet man tea non ward reg guy
+    blue love baby foster lady nana gift early justice legend royal unique star-lily md""".split()
+)
+# An everyday word that is a name ("grace", "rose") counts as one on the list's word only if at least
+# this many babies were given it; rarer ones ("page", "lake") stay words.
+COMMON_NAME_COUNT = 300
+
 
 @dataclass(frozen=True)
 class Lexicon:
@@ -140,6 +156,37 @@ class Lexicon:
     places: FrozenSet[str]  # lower-case place phrases
     place_words: FrozenSet[str]  # lower-case one-word places
     table: Any  # the lemma lookup table: its keys (hashed) are English word forms
+    first_names: Dict[str, int]  # lower-case first name -> babies given it (0: historic top 100 only)
+    everyday_names: FrozenSet[str]  # first names that are also everyday English words
+
+    def first_name(self, lower: str) -> int:
+        """How many babies were given this first name (at least 1 if it is one; 0 if not). A
+        hyphenated name counts when every part is a first name ("Mason-Lee", "Lily-Rose")."""
+        count = self.first_names.get(lower)
+        if count is not None:
+            return max(count, 1)
+        if "-" in lower:
+            parts = lower.split("-")
+            if len(parts) > 1 and all(len(p) > 1 and p in self.first_names for p in parts):
+                return max(1, min(self.first_names[p] for p in parts))
+        return 0
+
+    def everyday_name(self, lower: str) -> bool:
+        """A first name that is also an everyday English word ("grace", "rose", "jack")."""
+        return lower in self.everyday_names
+
+    def plain_name(self, lower: str) -> bool:
+        """A first name and not an everyday word: "laura", "kwame", "mason-lee"."""
+        return self.first_name(lower) > 0 and lower not in self.everyday_names
+
+    def name_strength(self, lower: str) -> int:
+        """2: a plain first name; 1: an everyday word often given as a name ("grace"); 0: neither."""
+        count = self.first_name(lower)
+        if not count:
+            return 0
+        if lower not in self.everyday_names:
+            return 2
+        return 1 if count >= COMMON_NAME_COUNT else 0
 
     def is_word(self, text: str) -> bool:
         """Is this an English dictionary word (any case)? A hyphenated word is one when all its
@@ -219,6 +266,7 @@ def _build() -> Lexicon:
         str(v).lower() for v in extra.get_table("lexeme_norm").values() if isinstance(v, str)
     )
     places = place_phrases()
+    first_names, everyday_names = load_first_names()
     return Lexicon(
         non_nouns=frozenset(non_nouns),
         lemma_values=lemma_values,
@@ -226,7 +274,35 @@ def _build() -> Lexicon:
         places=places,
         place_words=frozenset(p for p in places if " " not in p),
         table=table,
+        first_names=first_names,
+        everyday_names=everyday_names,
     )
+
+
+def load_first_names(path: Path = FIRST_NAMES_FILE) -> Tuple[Dict[str, int], FrozenSet[str]]:
+    """The first names list, less the words that are never a name in these chats: stop words,
+    relationship and role words, titles, legal terms, days, text-speak, one-letter names and
+    NOT_FIRST_NAMES. A missing or broken file gives an empty list (names are then found as before)."""
+    never = (
+        STOP_WORDS | KIN | ROLES | TITLES | LEGAL_AND_ORGANISATIONS | DAYS | TEXT_SPEAK | DOMAIN_NOUNS | NOT_FIRST_NAMES
+    )
+    names: Dict[str, int] = {}
+    everyday = set()
+    try:
+        with gzip.open(path, "rt", encoding="utf8") as handle:
+            for line in handle:
+                if line.startswith("#"):
+                    continue
+                fields = line.rstrip("\n").split("\t")
+                name = fields[0]
+                if len(name) < 2 or name in never:
+                    continue
+                names[name] = int(fields[1]) if len(fields) > 1 and fields[1].isdigit() else 0
+                if len(fields) > 2 and fields[2] == "w" or name in MONTHS:
+                    everyday.add(name)  # a month is a name only where a name is said to stand
+    except (OSError, ValueError, EOFError):
+        return {}, frozenset()
+    return names, frozenset(everyday)
 
 
 def _norm_keys() -> FrozenSet[str]:

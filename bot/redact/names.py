@@ -1,4 +1,4 @@
-"""People's names, found from context and capitalisation; no name list and no statistical model.
+"""People's names, found from context, capitalisation and the ONS first names list; no statistical model.
 
 Evidence, strongest first (scores in brackets):
 - a slot that announces a name: a title ("Mrs Okafor", "Dr Patel", "Nanny Pat") [0.9], a
@@ -17,6 +17,14 @@ Evidence, strongest first (scores in brackets):
 Lower-case names are only taken in a slot that announces a name ("my son jayden", "hi im kerry"),
 when the word is not an English word, or is a word-name followed by what a name is followed by
 ("my niece rose has been").
+
+The first names list (bot/redact/lexicon.py) tells two kinds of name apart:
+- plain first names ("Laura", "Kwame", "Mason-Lee"), many of them in the dictionary too: taken like
+  an unknown capitalised word, and in lower case wherever a name is said to stand;
+- first names that are everyday words ("rose", "jack", "grace", "april", "summer"): only where the
+  sentence puts a name - "my daughter rose", "called grace", "me and jack", "jack said", "rose's
+  dad", "Mrs Summer", "nan to hope" - in any case, and capitalised alone mid-sentence; never
+  elsewhere ("the rose garden", "April 2025", "by God's grace", "I hope so").
 """
 from __future__ import annotations
 
@@ -82,6 +90,22 @@ _LIST_JOINERS = frozenset({",", "and", "&", "+", "n", "an"})
 _SAINT = frozenset({"st", "st.", "saint"})
 _PLACE_PREPOSITIONS = frozenset({"in", "near", "around", "outside", "nr"})
 _SURNAME_TITLES = frozenset({"mr", "mrs", "ms", "mx", "dr", "hhj", "prof", "rev"})
+# Verbs after which the word before is a person: "Laura said", "jack told me", "Grace rang".
+_SPEECH_VERBS = frozenset(
+    """said says told tells asked asks rang rung phoned called calls texted texts messaged emailed replied
+    reckons thinks thought wants wanted promised agreed refused""".split()
+)
+_PLACE_BEFORE = frozenset({"from", "in", "near", "around", "outside", "at", "nr"})
+# "went to Paris", "moved back to Florence", "I'm from Sydney": after these, a word with only its
+# capital to go on is a place (a town that is also a first name), not a person.
+_TRAVEL = frozenset(
+    """went go goes going gone moved move moves moving flew fly flies flying travel travelled traveled
+    travelling traveling drove drive driving emigrated relocated relocating returned return returning
+    holiday holidays trip trips ferry flight flights train bus back""".split()
+)
+_ORIGIN = frozenset({"'m", "m", "im", "are", "is", "we're", "were", "come", "comes", "came", "originally", "be", "am"})
+# Words that are never a town, though they come right before a postcode: "postcode L4 0TH".
+_NOT_TOWN = frozenset("postcode post code is was my our the of in at area".split())
 
 _lock = threading.Lock()
 _matchers: Optional[tuple] = None
@@ -123,6 +147,9 @@ def _build_matchers():
             [{"LOWER": {"IN": ["called", "named", "calls", "known"]}}, {"LOWER": "as", "OP": "?"}],
             [{"LOWER": {"IN": ["thanks", "thank", "regards", "cheers", "love", "hi", "hello", "dear", "hiya"]}},
              {"LOWER": "you", "OP": "?"}, {"ORTH": ",", "OP": "?"}],
+            # "hi its Dawn again", "hello, it's Pat here"
+            [{"LOWER": {"IN": ["hi", "hello", "hiya", "hey"]}}, {"ORTH": ",", "OP": "?"},
+             {"LOWER": {"IN": ["its", "it"]}}, {"LOWER": {"IN": ["'s", "s", "is"]}, "OP": "?"}],
         ],
     )
     return places, triggers
@@ -135,6 +162,11 @@ class _Message:
         self.doc = doc
         self.lexicon = get_lexicon()
         self.n = len(doc)
+        # Token objects, texts, lower-case forms and shapes, made once: every rule reads them often.
+        self.tokens: List[Token] = list(doc)
+        self.texts: List[str] = [t.text for t in self.tokens]
+        self.lowers: List[str] = [t.lower_ for t in self.tokens]
+        self.shapes: List[str] = [_text_shape(text) for text in self.texts]
         self.scores: List[float] = [0.0] * self.n
         self.strong: List[bool] = [False] * self.n
         places, _ = _get_matchers()
@@ -148,8 +180,14 @@ class _Message:
                 for token in doc.char_span(span.start, span.end, alignment_mode="expand") or ():
                     self.outside[token.i] = True
         self._town_slots(blocked_chars)
-        letters = [t for t in doc if t.is_alpha and len(t.text) > 1 and not self.outside[t.i]]
-        titled = [t for t in letters if _shape(t) == "title"]
+        # 2: a plain first name, 1: an everyday word often given as a name, 0: neither (lexicon.py)
+        strength = self.lexicon.name_strength
+        names = self.lexicon.first_names
+        self.name_kind: List[int] = [
+            strength(lower) if (lower in names or "-" in lower) and len(lower) > 1 else 0 for lower in self.lowers
+        ]
+        letters = [i for i, text in enumerate(self.texts) if len(text) > 1 and text.isalpha() and not self.outside[i]]
+        titled = [i for i in letters if self.shapes[i] == "title"]
         # "My Son Jayden Was Taken": capitals say nothing when every word has one.
         self.title_cased = len(letters) >= 5 and len(titled) / len(letters) > 0.6
 
@@ -173,35 +211,35 @@ class _Message:
             if span.kind == POSTCODE:
                 before = list(self.doc[max(0, tokens.start - 2):tokens.start])
                 for token in reversed(before):
-                    if token.is_alpha:
+                    if token.is_alpha and token.lower_ not in _NOT_TOWN:
                         self.place[token.i] = True
                     else:
                         break
 
     # --- facts about tokens ---
     def token(self, i: int) -> Optional[Token]:
-        return self.doc[i] if 0 <= i < self.n else None
+        return self.tokens[i] if 0 <= i < self.n else None
 
     def lower(self, i: int) -> str:
-        token = self.token(i)
-        return token.lower_ if token is not None else ""
+        return self.lowers[i] if 0 <= i < self.n else ""
+
+    def shape(self, i: int) -> str:
+        return self.shapes[i] if 0 <= i < self.n else "other"
 
     def sentence_start(self, i: int) -> bool:
+        texts = self.texts
         j = i - 1
-        while j >= 0 and (self.doc[j].is_space or self.doc[j].text in ("(", "\"", "'", "-", "–", "—")):
-            if "\n" in self.doc[j].text:
+        while j >= 0 and (texts[j].isspace() or texts[j] in ("(", "\"", "'", "-", "–", "—")):
+            if "\n" in texts[j]:
                 return True
             j -= 1
-        return j < 0 or self.doc[j].text in _SENTENCE_END or self.doc[j].text.endswith((".", "!", "?"))
+        return j < 0 or texts[j] in _SENTENCE_END or texts[j].endswith((".", "!", "?"))
 
     def nameish(self, i: int) -> bool:
-        token = self.token(i)
-        return (
-            token is not None
-            and not self.outside[i]
-            and len(token.text) >= 2
-            and bool(_NAMEISH.match(token.text))
-        )
+        if not 0 <= i < self.n or self.outside[i]:
+            return False
+        text = self.texts[i]
+        return len(text) >= 2 and bool(_NAMEISH.match(text))
 
     def never_a_name(self, i: int) -> bool:
         lower = self.lower(i)
@@ -216,14 +254,13 @@ class _Message:
         )
 
     def after_saint(self, i: int) -> bool:
-        return i > 0 and self.lower(i - 1).rstrip(".") in _SAINT and _shape(self.doc[i - 1]) == "title"
+        return i > 0 and self.lowers[i - 1].rstrip(".") in _SAINT and self.shapes[i - 1] == "title"
 
     def institution_follows(self, i: int) -> bool:
-        token = self.token(i + 1)
-        return token is not None and token.lower_ in INSTITUTION_HEADS and _shape(token) in ("title", "lower")
+        return i + 1 < self.n and self.lowers[i + 1] in INSTITUTION_HEADS and self.shapes[i + 1] in ("title", "lower")
 
     def word(self, i: int) -> bool:
-        return self.lexicon.is_word(self.doc[i].text)
+        return self.lexicon.is_word(self.texts[i])
 
     def set(self, i: int, score: float, strong: bool = False) -> None:
         if score > self.scores[i]:
@@ -233,7 +270,10 @@ class _Message:
 
 
 def _shape(token: Token) -> str:
-    text = token.text
+    return _text_shape(token.text)
+
+
+def _text_shape(text: str) -> str:
     if not text[:1].isalpha():
         return "other"
     if text.isupper():
@@ -264,12 +304,12 @@ def _from_triggers(m: _Message) -> None:
     for match_id, start, end in triggers(m.doc):
         label = m.doc.vocab.strings[match_id]
         if label == "TITLE":
-            title = m.doc[start]
+            title = m.tokens[start]
             if title.lower_ in TITLE_CASE_ONLY and _shape(title) != "title":
                 continue
             _slot(m, end, relation=True, after_title=True, sure=True)
         elif label == "RELATION":
-            last = m.doc[end - 1]
+            last = m.tokens[end - 1]
             # "Child Arrangements Order", "Foster Carer Allowance": a capitalised role word starts a
             # phrase, not a name, unless a clearly unknown word follows.
             phrase = _shape(last) == "title" and not m.sentence_start(end - 1) and m.lower(start) not in POSSESSIVES
@@ -277,8 +317,14 @@ def _from_triggers(m: _Message) -> None:
             if m.lower(position) == "," and m.token(position + 2) is not None and m.lower(position + 2) in (",", "is", "was", "has"):
                 position += 1  # "my daughter, Rose, is 16"
             ahead = m.token(position + 1)
-            if m.lower(position) in ("to", "of") and ahead is not None and _shape(ahead) == "title":
-                position += 1  # "nan to Niamh", "mum of Tyler"
+            named_after = False
+            if m.lower(position) in ("to", "of") and ahead is not None and (
+                _shape(ahead) == "title" or m.name_kind[position + 1]
+            ):
+                position += 1  # "nan to Niamh", "mum of Tyler", "nan to hope"
+                named_after = bool(m.name_kind[position])
+                if m.place[position]:
+                    continue  # "take my grandson to Cornwall"
             linked = False
             if m.lower(position) in ("'s", "s") and m.lower(position + 1) in ("called", "named"):
                 position += 2  # "my son's called Jayden" ("my son's school" is not a name slot)
@@ -293,27 +339,30 @@ def _from_triggers(m: _Message) -> None:
             elif m.lower(position) == "(":
                 position += 1  # "the sw (Anna) said"
             bare = m.lower(start) not in POSSESSIVES | DETERMINERS | {"our"}
+            stated = named_after or m.lower(position - 1) in ("called", "named")
             _slot(m, position, relation=not phrase and not linked, after_title=False, relation_bare=bare,
-                  sure=not bare)
+                  sure=not bare, stated=stated)
         else:  # INTRO
             sure = m.lower(start) in ("name", "names", "name's", "called", "named", "known")
-            _slot(m, end, relation=False, after_title=False, sure=sure)
+            _slot(m, end, relation=False, after_title=False, sure=sure, stated=sure)
 
 
 def _slot(m: _Message, i: int, relation: bool, after_title: bool, relation_bare: bool = False,
-          sure: bool = False) -> None:
+          sure: bool = False, stated: bool = False) -> None:
     """Take the word at i (and a surname after it) for a name if it can be one in this slot.
 
     relation: after "my son" or a title, an ordinary capitalised word is a name ("my son Will");
     otherwise (after "I'm", "is called", a capitalised role) only an unknown word or a word-name is.
+    stated: the text says a name comes here ("my name is", "called", "named", "nan to"), so an
+    everyday word that is a first name is one, in any case ("my name is ivy").
     """
     token = m.token(i)
     if token is None or not m.nameish(i) or m.never_a_name(i):
         if after_title and token is not None and len(token.text) == 1 and token.text.isupper():
             # "Mr J Smith": skip the initial.
             nxt = i + 1 if m.lower(i + 1) != "." else i + 2
-            if m.token(nxt) is not None and _shape(m.doc[nxt]) == "title":
-                _slot(m, nxt, relation, after_title)
+            if m.token(nxt) is not None and m.shape(nxt) == "title":
+                _slot(m, nxt, relation, after_title, stated=stated)
         return
     lower = token.lower_
     shape = _shape(token)
@@ -321,24 +370,29 @@ def _slot(m: _Message, i: int, relation: bool, after_title: bool, relation_bare:
         return  # "this is Leeds council", "called Kirklees"; but "my son Preston", "Mrs Bury" are people
     word = m.word(i) or m.lexicon.is_non_noun(token.text)
     accepted = False
+    kind = m.name_kind[i]
+    followed_like_a_name = m.lower(i + 1) in _AFTER_NAME or i + 1 >= m.n
     if shape == "title":
         if lower in WORD_NAMES:
             accepted = True
         elif lower in STOP_WORDS or lower in MONTHS and not relation:
             accepted = False
-        elif not word:
-            accepted = True
+        elif not word or kind == 2 or kind == 1 and stated:
+            accepted = True  # an unknown word, a plain first name ("I'm Laura"), "called Summer"
         elif relation and not m.institution_follows(i) and lower not in DOMAIN_NOUNS:
             accepted = True
         elif _unknown_title_word(m, i + 1) and token.whitespace_:
             accepted = True  # "called Li Wei": an ordinary word before an unknown surname
     elif shape in ("lower", "upper"):
-        if lower in WORD_NAMES:
-            accepted = m.lower(i + 1) in _AFTER_NAME or i + 1 >= m.n
+        if lower in WORD_NAMES or kind == 1:
+            # "my niece rose has been", "my name is ivy", but not "my son will be"
+            accepted = followed_like_a_name or stated
+        elif kind == 2 and (len(lower) > 2 or sure):
+            accepted = True  # "my son harry", "her mum sharon"
         elif _unknown_lower_word(m, i, typo_check=not sure) and not m.place[i] and lower not in MONTHS:
             # A lower-case unknown word after a bare "child"/"carer" is more likely a misspelling.
             accepted = not (relation_bare and shape == "lower")
-    if not accepted and after_title and m.lower(i - 1).rstrip(".") in _SURNAME_TITLES and m.doc[i - 1].lower_ != "miss":
+    if not accepted and after_title and m.lower(i - 1).rstrip(".") in _SURNAME_TITLES and m.tokens[i - 1].lower_ != "miss":
         # After Mr/Mrs/Dr comes a surname, whatever else the word means ("mr khan", "Mrs Bell").
         accepted = lower not in STOP_WORDS and lower not in MONTHS and not m.place[i] or shape == "title"
     if not accepted:
@@ -351,7 +405,7 @@ def _unknown_lower_word(m: _Message, i: int, typo_check: bool = True) -> bool:
     """A lower-case word that is in no dictionary, is not a contraction piece ("wo" of "wont"),
     not a stretched word ("youuu") and not one letter away from a long dictionary word
     ("arrangment", "lamping")."""
-    token = m.doc[i]
+    token = m.tokens[i]
     text = token.lower_
     if m.word(i) or m.lexicon.is_non_noun(text):
         return False
@@ -380,10 +434,10 @@ def _unknown_title_word(m: _Message, i: int) -> bool:
 
 def _surname(m: _Message, i: int, score: float) -> None:
     """Surnames and second names straight after a first name: "Oluwaseun Adeyemi", "Li Wei"."""
-    first_shape = _shape(m.doc[i])
+    first_shape = m.shape(i)
     j = i + 1
-    while j < m.n and j - i <= 3 and m.doc[j - 1].whitespace_ and m.nameish(j) and not m.never_a_name(j):
-        token = m.doc[j]
+    while j < m.n and j - i <= 3 and m.tokens[j - 1].whitespace_ and m.nameish(j) and not m.never_a_name(j):
+        token = m.tokens[j]
         shape = _shape(token)
         if m.place[j] or token.lower_ in MONTHS or token.lower_ in STOP_WORDS:
             break
@@ -391,7 +445,9 @@ def _surname(m: _Message, i: int, score: float) -> None:
             if token.lower_ in DOMAIN_NOUNS or m.institution_follows(j):
                 break
         elif shape == first_shape and not m.word(j) and not m.lexicon.is_non_noun(token.text):
-            pass
+            if shape == "lower" and not m.name_kind[j] and len(token.lower_) >= 4 and m.lexicon.near_word(token.lower_) \
+                    and m.lower(j + 1) not in _AFTER_NAME and j + 1 < m.n:
+                break  # "my nan peggy brung me": a misspelt word, not a surname
         else:
             break
         m.set(j, score)
@@ -403,52 +459,75 @@ def _from_phrases(m: _Message) -> None:
     for i in range(m.n):
         if not m.nameish(i) or m.never_a_name(i) or m.place[i] or m.after_saint(i):
             continue
-        token = m.doc[i]
+        token = m.tokens[i]
         shape = _shape(token)
         lower = token.lower_
+        kind = m.name_kind[i]
         if (lower in MONTHS or lower in STOP_WORDS) and lower not in WORD_NAMES:
             continue
         if shape == "title":
-            plausible = lower in WORD_NAMES or not m.word(i) and not m.lexicon.is_non_noun(token.text)
+            plausible = lower in WORD_NAMES or kind or not m.word(i) and not m.lexicon.is_non_noun(token.text)
             unknown_lower = False
         elif shape in ("lower", "upper") and len(token.text) >= 3 and _phrase_may_follow(m, i):
             plausible = False
-            unknown_lower = _unknown_lower_word(m, i)
+            # A lower-case word in no dictionary, or a first name from the list ("jack's dad").
+            unknown_lower = bool(kind) or _unknown_lower_word(m, i)
         else:
             continue
         if not (plausible or unknown_lower):
             continue
         prev = m.lower(i - 1)
-        if prev in DETERMINERS:
-            continue
+        if prev in DETERMINERS and not (prev == "that" and kind == 2):
+            continue  # "the Rose garden"; but "that Kwame has bruises"
         nxt = m.lower(i + 1)
+        unknown_title = shape == "title" and not m.word(i) and not m.lexicon.is_non_noun(token.text)
         score = 0.0
         # "Jayden's school", "Jack's dad"
         if nxt in ("'s", "'") and m.lower(i + 2) in POSSESSED:
             score = PHRASE
-        # "Summer is 9", "Billy's nearly 14"
-        elif nxt in ("is", "was", "'s", "s"):
+        # "Summer is 9", "Billy's nearly 14", "Rose turned 4"
+        elif nxt in ("is", "was", "'s", "s", "turned", "turns", "turning", "are"):
             k = i + 2
             if m.lower(k) in _ADVERBS_BEFORE_AGE:
                 k += 1
             age = m.token(k)
-            if age is not None and (age.like_num and age.text.isdigit() and int(age.text) <= 25 or age.lower_ in _NUMBER_WORDS):
+            if nxt != "are" and age is not None and (
+                age.like_num and age.text.isdigit() and int(age.text) <= 25 or age.lower_ in _NUMBER_WORDS
+            ):
                 if m.lower(k + 1) not in _UNITS:
                     score = PHRASE
-            # "Chukwuemeka is my sons name", "Priya Sharma is my solicitor"
-            elif m.lower(i + 2) in POSSESSIVES and m.lower(i + 3) in (KIN | ROLES):
+            # "Chukwuemeka is my sons name", "Priya Sharma is my solicitor", "Zainab are my sisters kids"
+            elif m.lower(i + 2) in POSSESSIVES and (
+                m.lower(i + 3) in (KIN | ROLES) or m.lower(i + 3) in ("sisters", "brothers", "sister's", "brother's")
+            ):
                 score = PHRASE
             elif nxt == "was" and m.lower(i + 2) == "born":
                 score = PHRASE
         # "Rose, my daughter", "Leanne the social worker", "Mark the sw"
         elif nxt == "," and m.lower(i + 2) in POSSESSIVES and _relation_at(m, i + 3):
             score = PHRASE
-        elif nxt == "the" and _relation_at(m, i + 2) and shape == "title":
+        elif nxt == "the" and _relation_at(m, i + 2) and shape == "title" and not (
+            lower in ("will", "may", "can") and m.sentence_start(i)
+        ):
+            score = PHRASE  # but "Will the judge decide ...?"
+        # The cues below take a first name from the list or a capitalised unknown word, never an
+        # acronym ("ADHD and I") or a misspelling ("mums solicter agreed").
+        # "Laura said", "jack told me", "Grace rang the school"
+        elif nxt in _SPEECH_VERBS and (kind or unknown_title):
             score = PHRASE
+        # "Jack and I", "grace and me"
+        elif nxt in ("and", "&") and m.lower(i + 2) in ("i", "me", "myself") and (kind or unknown_title):
+            score = PHRASE
+        # "Ruby 03/05/2015", "Alfie (DOB 11/11/2018)", "Ava, born 2019"
+        elif (kind or unknown_title) and lower not in MONTHS and _date_follows(m, i + 1):
+            score = PHRASE
+        # "me and jack", "myself & Laura"
+        if m.lower(i - 1) in ("and", "&", "n") and m.lower(i - 2) in ("me", "myself") and (kind or unknown_title):
+            score = max(score, PHRASE)
         # "our Billy", "our Jack"
         if prev == "our" and (shape == "title" or unknown_lower) and nxt not in ("'s",) and m.lower(i + 1) not in INSTITUTION_HEADS:
             score = max(score, PHRASE)
-        if score and unknown_lower:
+        if score and unknown_lower and not kind:
             score = min(score, UNKNOWN_WORD)
         if score:
             m.set(i, score, strong=True)
@@ -456,9 +535,30 @@ def _from_phrases(m: _Message) -> None:
                 _surname_backwards(m, i, score)
 
 
+_DATE_TOKEN = re.compile(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}$")
+_BIRTH_WORDS = frozenset({"dob", "d.o.b", "d.o.b.", "born", "b.", "birthday", "bday"})
+
+
+def _date_follows(m: _Message, j: int) -> bool:
+    """A date of birth or a birth word right after the name: "Ruby 03/05/2015", "Ava (dob ...)"."""
+    if m.lower(j) in ("(", ",", "-", ":"):
+        j += 1
+    return bool(_DATE_TOKEN.match(m.lower(j))) or m.lower(j) in _BIRTH_WORDS
+
+
 def _phrase_may_follow(m: _Message, i: int) -> bool:
     """A cheap first look: could any phrase rule below fire for the word at i?"""
-    return m.lower(i + 1) in ("'s", "'", "is", "was", "s", ",", "the") or m.lower(i - 1) == "our"
+    nxt = m.lower(i + 1)
+    prev = m.lower(i - 1)
+    return (
+        nxt in ("'s", "'", "is", "was", "s", ",", "the", "are", "turned", "turns", "turning", "(", "-", ":")
+        or nxt[:1].isdigit() and _date_follows(m, i + 1)
+        or nxt in _BIRTH_WORDS
+        or nxt in _SPEECH_VERBS
+        or nxt in ("and", "&") and m.lower(i + 2) in ("i", "me", "myself")
+        or prev == "our"
+        or prev in ("and", "&", "n") and m.lower(i - 2) in ("me", "myself")
+    )
 
 
 def _relation_at(m: _Message, i: int) -> bool:
@@ -469,8 +569,9 @@ def _relation_at(m: _Message, i: int) -> bool:
 def _surname_backwards(m: _Message, i: int, score: float) -> None:
     # "Jaspreet Kaur's number": the word before a surname found by a phrase is the first name.
     j = i - 1
-    while j >= 0 and i - j <= 2 and m.doc[j].whitespace_ and m.nameish(j) and _shape(m.doc[j]) == "title":
-        if m.never_a_name(j) or m.place[j] or m.lower(j) in STOP_WORDS or m.word(j) and m.lower(j) not in WORD_NAMES:
+    while j >= 0 and i - j <= 2 and m.tokens[j].whitespace_ and m.nameish(j) and m.shape(j) == "title":
+        if m.never_a_name(j) or m.place[j] or m.lower(j) in STOP_WORDS or m.word(j) and m.lower(j) not in WORD_NAMES \
+                and not m.name_kind[j]:
             break
         m.set(j, score)
         j -= 1
@@ -479,10 +580,12 @@ def _surname_backwards(m: _Message, i: int, score: float) -> None:
 # --- capitals ---
 def _from_capitals(m: _Message) -> None:
     for i in range(m.n):
-        if m.scores[i] or not m.nameish(i) or _shape(m.doc[i]) != "title":
+        if m.scores[i] or not m.nameish(i) or m.shape(i) != "title":
             continue
-        token = m.doc[i]
+        token = m.tokens[i]
         lower = token.lower_
+        kind = m.name_kind[i]
+        prev = m.lower(i - 1)
         if (
             m.never_a_name(i)
             or m.place[i]
@@ -491,20 +594,39 @@ def _from_capitals(m: _Message) -> None:
             or lower in DOMAIN_NOUNS
             or m.after_saint(i)
             or m.institution_follows(i)
-            or m.lower(i - 1) in DETERMINERS
+            or prev in DETERMINERS and not (prev == "that" and kind == 2)
         ):
             continue
         start = m.sentence_start(i)
-        in_place_phrase = _in_place_phrase(m, i)
-        if not m.word(i) and not m.lexicon.is_non_noun(token.text):
+        in_place_phrase = _in_place_phrase(m, i) or _place_follows(m, i, start) or _travel_place(m, i)
+        if not m.word(i) and not m.lexicon.is_non_noun(token.text) or kind == 2:
+            # An unknown word, or a plain first name ("Laura", "Harry")
             score = UNKNOWN_WORD_SENTENCE_START if start else UNKNOWN_WORD
             if in_place_phrase:
                 score = 0.45  # "we live in Ashby": an unknown town, more likely than a person
             m.set(i, score)
             if score >= THRESHOLD:
                 _first_name_before(m, i, score)
-        elif lower in WORD_NAMES and not start and _alone(m, i) and m.lower(i - 1) not in POSSESSIVES:
+        elif (lower in WORD_NAMES or kind == 1) and not start and _alone(m, i) and prev not in POSSESSIVES:
             m.set(i, WORD_NAME_ALONE if not in_place_phrase else 0.45)
+
+
+def _travel_place(m: _Message, i: int) -> bool:
+    prev, before = m.lower(i - 1), m.lower(i - 2)
+    return prev == "to" and before in _TRAVEL or prev == "from" and before in _ORIGIN
+
+
+def _place_follows(m: _Message, i: int, start: bool) -> bool:
+    """ "Stanley in County Durham, any groups?", "from Sandy in Bedfordshire": a capitalised word
+    with nothing but its capital to go on, then "in"/"near" and a known place, is a place too."""
+    if not (start or m.lower(i - 1) in _PLACE_BEFORE):
+        return False
+    if m.lower(i + 1) not in ("in", "near", "nr", "outside"):
+        return False
+    j = i + 2
+    if m.lower(j) in ("county", "north", "south", "east", "west", "the"):
+        j += 1
+    return j < m.n and m.place[j]
 
 
 _PLACE_JOINERS = frozenset("de la le du upon on under in by next the-sea sea super".split())
@@ -519,7 +641,7 @@ def _in_place_phrase(m: _Message, i: int) -> bool:
         lower = m.lower(j)
         if lower in _PLACE_PREPOSITIONS:
             return True
-        token = m.doc[j]
+        token = m.tokens[j]
         if not (lower in _PLACE_JOINERS or _shape(token) == "title" and m.nameish(j)) or m.sentence_start(j + 1) and j + 1 != i:
             return False
         j -= 1
@@ -537,7 +659,7 @@ def _first_name_before(m: _Message, i: int, score: float) -> None:
         return
     if m.lower(j - 1) in _PLACE_PREPOSITIONS | {"from", "to", "at"} | DETERMINERS:
         return
-    if lower in WORD_NAMES or m.place[j] and " " not in lower:
+    if lower in WORD_NAMES or m.name_kind[j] or m.place[j] and " " not in lower:
         m.set(j, score)
 
 
@@ -561,7 +683,7 @@ def _spread(m: _Message) -> None:
                 j = _list_neighbour(m, i, step)
                 if j is None or m.scores[j] >= THRESHOLD:
                     continue
-                if _could_be_listed_name(m, j, m.doc[i]):
+                if _could_be_listed_name(m, j, m.tokens[i]):
                     m.set(j, min(m.scores[i], UNKNOWN_WORD))
                     if step == 1:
                         _surname(m, j, min(m.scores[i], UNKNOWN_WORD))
@@ -588,18 +710,19 @@ def _list_neighbour(m: _Message, i: int, step: int) -> Optional[int]:
 def _could_be_listed_name(m: _Message, j: int, seed: Token) -> bool:
     if not m.nameish(j) or m.never_a_name(j) or m.place[j] or m.after_saint(j):
         return False
-    token = m.doc[j]
+    token = m.tokens[j]
     lower = token.lower_
     if lower in STOP_WORDS and lower not in WORD_NAMES or lower in DAYS or lower in MONTHS or lower in DOMAIN_NOUNS:
         return False
     shape = _shape(token)
+    kind = m.name_kind[j]
     if shape == "title":
-        if m.institution_follows(j) or m.lexicon.is_non_noun(token.text) and lower not in WORD_NAMES:
+        if m.institution_follows(j) or m.lexicon.is_non_noun(token.text) and lower not in WORD_NAMES and not kind:
             return False
         # An ordinary capitalised word joins a list of names only if it is also a given name.
-        return not m.word(j) or lower in WORD_NAMES
+        return not m.word(j) or lower in WORD_NAMES or bool(kind)
     if shape == "lower" and _shape(seed) == "lower":
-        return not m.word(j) and not m.lexicon.is_non_noun(token.text)
+        return kind == 2 or not m.word(j) and not m.lexicon.is_non_noun(token.text)
     return False
 
 
@@ -607,14 +730,14 @@ def _repeat_mentions(m: _Message) -> None:
     names: Dict[str, bool] = {}
     for i in range(m.n):
         if m.scores[i] >= THRESHOLD:
-            token = m.doc[i]
-            names[token.lower_] = m.word(i)
+            token = m.tokens[i]
+            names[token.lower_] = m.word(i) and m.name_kind[i] != 2
     if not names:
         return
     for i in range(m.n):
         if m.scores[i] >= THRESHOLD or not m.nameish(i):
             continue
-        token = m.doc[i]
+        token = m.tokens[i]
         if token.lower_ not in names or m.place[i] or m.never_a_name(i):
             continue
         is_word = names[token.lower_]
@@ -640,13 +763,13 @@ def _to_spans(m: _Message) -> List[Span]:
             j + 1 < m.n
             and (m.scores[j + 1] >= THRESHOLD) == strong
             and m.scores[j + 1] >= FLOOR
-            and m.doc[j].whitespace_
-            and "\n" not in m.doc[j].whitespace_
+            and m.tokens[j].whitespace_
+            and "\n" not in m.tokens[j].whitespace_
         ):
             j += 1
             score = max(score, m.scores[j])
-        start = m.doc[i].idx
-        end = m.doc[j].idx + len(m.doc[j].text)
+        start = m.tokens[i].idx
+        end = m.tokens[j].idx + len(m.tokens[j].text)
         spans.append(Span(start, end, NAME, round(score, 2)))
         i = j + 1
     return spans

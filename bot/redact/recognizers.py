@@ -1,8 +1,8 @@
 """All recognizers, run in order over a cleaned message, and their findings settled.
 
-Order matters: the pattern recognizers run first, so that a name is not looked for inside an email
-or an address, the town after an address is known to be a place, and a date after a name can be
-read as that person's date of birth.
+Order matters: the pattern recognizers run first, so that a name is not looked for inside an email,
+an address or a school's name, the town after an address is known to be a place, a postcode after a
+road name shows it is an address, and a date after a name can be read as that person's date of birth.
 
 A long message is read in overlapping windows, so one odd 100,000-character line costs about what
 its pieces cost and nothing is missed at a window's edge unless it is longer than the overlap.
@@ -16,6 +16,8 @@ from bot.redact.contact import find_emails, find_phones
 from bot.redact.dates import find_dates_of_birth
 from bot.redact.identifiers import find_ni_numbers, find_postcodes
 from bot.redact.names import find_names
+from bot.redact.references import find_references
+from bot.redact.schools import find_schools
 from bot.redact.spans import Span, resolve
 
 Recognizer = Callable[[str, Sequence[Span]], List[Span]]
@@ -25,7 +27,9 @@ RECOGNIZERS: List[Recognizer] = [
     lambda text, found: find_ni_numbers(text),
     lambda text, found: find_phones(text),
     lambda text, found: find_postcodes(text),
-    lambda text, found: find_addresses(text),
+    lambda text, found: find_references(text),
+    find_addresses,
+    lambda text, found: find_schools(text),
     find_names,
     find_dates_of_birth,
 ]

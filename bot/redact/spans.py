@@ -12,11 +12,17 @@ POSTCODE = "POSTCODE"
 NI_NUMBER = "NI_NUMBER"
 DATE_OF_BIRTH = "DATE_OF_BIRTH"
 ADDRESS = "ADDRESS"
+REFERENCE = "REFERENCE"
+SCHOOL = "SCHOOL"
 
-KINDS = (NAME, PHONE, EMAIL, POSTCODE, NI_NUMBER, DATE_OF_BIRTH, ADDRESS)
+KINDS = (NAME, PHONE, EMAIL, POSTCODE, NI_NUMBER, DATE_OF_BIRTH, ADDRESS, REFERENCE, SCHOOL)
 
-# When two findings overlap, the more specific, pattern-checked kind wins over a name guess.
-_PRIORITY = {EMAIL: 6, NI_NUMBER: 5, PHONE: 4, POSTCODE: 4, ADDRESS: 3, DATE_OF_BIRTH: 3, NAME: 1}
+# When two findings overlap, the more specific, pattern-checked kind wins over a name guess. A
+# reference loses to a phone number, a postcode or an NI number it overlaps (they are checked
+# formats) and ties with a date of birth or an address (then the higher score wins).
+_PRIORITY = {
+    EMAIL: 6, NI_NUMBER: 5, PHONE: 4, POSTCODE: 4, ADDRESS: 3, DATE_OF_BIRTH: 3, REFERENCE: 3, SCHOOL: 2, NAME: 1,
+}
 
 
 @dataclass(frozen=True, order=True)
