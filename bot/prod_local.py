@@ -750,6 +750,9 @@ def nginx_conf(ports: Ports, prefix: Path, logs: Path, host: str = "127.0.0.1") 
                 f"        }}\n    }}\n")
 
     keepalive = "        keepalive 16;\n"
+    # Rasa and the action server (Sanic) close an idle kept-alive connection after 5 s; nginx must
+    # drop it first, or it reuses one just closed and a POST (not retried elsewhere) fails with 502.
+    sanic_keepalive = keepalive + "        keepalive_timeout 4s;\n"
     proxy_common = """
             proxy_http_version 1.1;
             proxy_set_header Host $http_host;
@@ -791,9 +794,9 @@ http {{
     upstream gateways {{
 {servers(ports.gateways, keepalive)}    }}
     upstream rasa_servers {{
-{servers(ports.rasa, keepalive)}    }}
+{servers(ports.rasa, sanic_keepalive)}    }}
     upstream action_servers {{
-{servers(ports.actions, keepalive)}    }}
+{servers(ports.actions, sanic_keepalive)}    }}
 
     # the public side (production: 443 with TLS, see deploy/nginx.conf)
     server {{
