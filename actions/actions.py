@@ -122,7 +122,8 @@ class ActionEmergency(Action):
         return "action_emergency"
 
     async def run(self, dispatcher, tracker: Tracker, domain) -> List[EventType]:
-        return _send(dispatcher, replies.emergency(load_content(), tracker.latest_message.get("text")))
+        latest = tracker.latest_message
+        return _send(dispatcher, replies.emergency(load_content(), latest.get("text"), latest.get("safety_net")))
 
 
 class ActionNotePlace(Action):

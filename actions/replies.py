@@ -276,9 +276,26 @@ def person(content: Content, decision: HandoffDecision, lead: Optional[Reply] = 
     return Reply(bubbles + [Bubble(text, _topic_buttons(content, MENU))], slots)
 
 
-def emergency(content: Content, text: Optional[str]) -> Reply:
-    """Emergency numbers first, fitted to who is in danger when we can tell."""
+def emergency(content: Content, text: Optional[str], safety_net: Optional[Mapping[str, Any]] = None) -> Reply:
+    """Emergency numbers first, fitted to who is in danger when we can tell. When the message also
+    asked about a topic (the intent classifier's own reading, before the safety net overrode it), that
+    topic is offered after the numbers: a family whose question only sounded like a crisis is one tap
+    from its answer, and nobody in danger gets anything before the numbers."""
     kind = assess(text or "").kind or "general"
     bubbles = [Bubble(p) for p in content.say("emergency", kind)]
     bubbles.append(Bubble(content.say("emergency", "after"), [_person_button(content)]))
+    also = topic_under_the_alarm(content, safety_net)
+    if also:
+        bubbles.append(Bubble(content.say("emergency", "also"), _topic_buttons(content, [also])))
     return Reply(bubbles, {"emergency_flag": True, "pending_question": None})
+
+
+def topic_under_the_alarm(content: Content, safety_net: Optional[Mapping[str, Any]]) -> Optional[str]:
+    """The topic the intent classifier read in a message the safety net turned into an emergency, if
+    it was fairly sure of one (the same bar as a second topic in a two-topic message)."""
+    if not safety_net or not safety_net.get("override"):
+        return None
+    name = safety_net.get("classifier_intent")
+    if name not in content.topics or name in NOT_GUESSED or name == "speak_to_adviser":
+        return None
+    return name if float(safety_net.get("classifier_confidence") or 0.0) >= ALSO_THRESHOLD else None

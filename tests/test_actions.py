@@ -85,6 +85,15 @@ async def test_emergency_first_message_has_999(text):
     assert SlotSet("emergency_flag", True) in events
 
 
+async def test_emergency_offers_the_topic_the_classifier_read_after_the_numbers():
+    t = tracker("they said they'd take the baby into care at the hospital tomorrow", "emergency_risk")
+    t.latest_message["safety_net"] = {"override": True, "by": "model", "classifier_intent": "care_proceedings_overview",
+                                      "classifier_confidence": 0.55}
+    messages, _ = await run(ActionEmergency(), t)
+    assert "999" in messages[0]["text"]
+    assert [b["payload"] for b in messages[-1]["buttons"]] == ["/care_proceedings_overview"]
+
+
 async def test_note_place_reads_the_entity_and_remembers_the_council():
     entities = [{"entity": "place", "value": "Kirklees", "start": 14, "end": 22}]
     messages, events = await run(ActionNotePlace(), tracker("my council is Kirklees", "inform_council", entities=entities))

@@ -24,6 +24,7 @@ def test_crisis_overrides_an_unsure_classifier():
     assert m.get("safety_net")["override"] is True
     assert m.get("safety_net")["kind"] == "self"
     assert m.get("safety_net")["classifier_intent"] == "nlu_fallback"
+    assert m.get("safety_net")["classifier_confidence"] == 0.5
 
 
 def test_idiom_guessed_as_emergency_is_overruled_to_the_next_intent():

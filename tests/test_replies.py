@@ -125,6 +125,19 @@ def test_emergency_reply_is_fitted_to_who_is_in_danger():
     assert self_harm.slots["emergency_flag"] is True
 
 
+def test_a_topic_read_under_an_emergency_is_offered_after_the_numbers():
+    net = {"override": True, "by": "model", "classifier_intent": "section_20", "classifier_confidence": 0.62}
+    reply = replies.emergency(C, "the police came and took my kids under section 20, can they do that", net)
+    assert "999" in reply.texts[0]
+    assert reply.bubbles[-1].text == C.say("emergency", "also")
+    assert payloads(reply)[-1] == "/section_20"
+    assert reply.slots["emergency_flag"] is True
+    # nothing is offered when the classifier itself read danger, was unsure, or read no topic
+    for other in ({**net, "classifier_intent": "emergency_risk"}, {**net, "classifier_confidence": 0.1},
+                  {**net, "classifier_intent": "nlu_fallback"}, {**net, "override": False}, None):
+        assert "/section_20" not in payloads(replies.emergency(C, "he is hitting her now", other))
+
+
 def test_yes_no():
     assert replies.yes_no(C, "affirm", {"last_topic": "section_20"}).texts[0] == C.topics["section_20"].more[0]
     assert replies.yes_no(C, "deny", {"last_topic": "section_20"}).texts[0] == C.say("clarify", "deny")

@@ -128,6 +128,7 @@ class EmergencySafetyNet(GraphComponent):
                 "by": "rules" if rules.is_crisis else "model",
                 "score": score,
                 "classifier_intent": intent.get("name"),
+                "classifier_confidence": intent.get("confidence"),
                 "matched": rules.matched_clause,
             }
             new_intent = {"name": EMERGENCY_INTENT, "confidence": 1.0}
