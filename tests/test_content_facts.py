@@ -81,8 +81,18 @@ def test_court_stage_answer_leads_with_the_appeal_time_limit():
 
 
 def test_child_removed_stage_mentions_the_appeal_time_limit_for_a_final_order():
-    joined = " ".join(stage_reply("child_removed").texts).lower()
-    assert "final order" in joined and "appeal" in joined and "21 days" in joined
+    first = stage_reply("child_removed").texts[0]
+    assert _says_appeal_now(first) and "final order" in first.lower(), first
+
+
+def test_care_proceedings_first_reply_mentions_the_appeal_before_any_question_is_answered():
+    # A family that has just had a final care order may not say "court" or "hearing": the general first
+    # reply (shown before the stage question) must already carry the appeal, its permission and 21 days.
+    reply = replies.answer_topic(C, "care_proceedings_overview", "they made a care order on my son", EMPTY)
+    assert reply.slots["pending_question"] == "proceedings_stage"
+    answer = C.topics["care_proceedings_overview"].answer
+    assert reply.texts[: len(answer)] == answer
+    assert any(_says_appeal_now(t) and "final order" in t.lower() for t in answer), answer
 
 
 # 2. Special guardians cannot consent to adoption at all (FACTS section 3).
