@@ -146,7 +146,10 @@ def test_guardians_allowance_is_not_only_when_both_parents_have_died():
     mentions = [t for t in every_text() if "guardian's allowance" in t.lower()]
     assert mentions
     for text in mentions:
-        assert re.search(r"\bone\b", text), text  # "one has died", "one or both"
+        assert re.search(r"\bone\b", text), text  # "one has died"
+        # One parent's death alone is not enough: the other must also be out of the picture.
+        assert "one or both" not in text.lower(), text
+        assert "can't be found" in text, text
     detailed = [
         " ".join(replies.tell_more(C, {"last_topic": "kinship_financial_support"}).texts),
         " ".join(replies.answer_topic(C, "inform", "", {"pending_question": "kinship_arrangement",
