@@ -6,6 +6,7 @@ actions/replies.py) and fails if the old error comes back.
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 from actions import replies
@@ -254,3 +255,55 @@ def test_council_reply_asks_who_leads_on_kinship_care_without_asserting_a_senior
     for text in every_text():
         if "kinship" in text.lower():
             assert "senior manager" not in text.lower(), text
+
+
+# Questions families ask most that had no answer (issue 13, "Missing"). Each fact is in shared/FACTS.md
+# or a seed page, and listed with its source in docs/sources.md; where the sources say nothing (emergency
+# protection orders, police protection) the answer routes to a solicitor and states no detail.
+
+SHARED = ROOT.parent / "shared"
+
+
+def _source_text():
+    files = [SHARED / "FACTS.md", *sorted((SHARED / "seeds").glob("*.txt"))]
+    if not files[0].exists():
+        pytest.skip("shared/ is not beside the repository")
+    return re.sub(r"\s+", " ", " ".join(f.read_text(encoding="utf-8") for f in files))
+
+
+def assert_sourced(*phrases):
+    """The sources say it, in these words."""
+    text = _source_text()
+    for phrase in phrases:
+        assert phrase in text, f"not in FACTS.md or the seeds: {phrase!r}"
+
+
+def more_of(topic, **slots):
+    return replies.tell_more(C, {"last_topic": topic, **slots}).texts
+
+
+def sources_doc():
+    return (ROOT / "docs/sources.md").read_text(encoding="utf-8")
+
+
+def test_parents_keep_parental_responsibility_under_a_care_order_and_ico_routes_to_the_solicitor():
+    assert_sourced("Under a care order the council has PR (shared with parents)",
+                   "Care order: council gets PR and can limit how parents use theirs")
+    for texts in (more_of("interim_care_order"), more_of("care_proceedings_overview", proceedings_stage="court")):
+        about_pr = [t for t in texts if "parental responsibility" in t and "care order" in t]
+        assert about_pr, texts
+        text = about_pr[0]
+        assert "Parents keep their parental responsibility under a care order" in text
+        assert "share it with the council" in text and "limit" in text
+        # FACTS does not say who holds PR under an interim order: the solicitor does.
+        assert "Ask your solicitor what an interim care order means" in text
+    assert "Parents keep parental responsibility under a care order" in sources_doc()
+
+
+def test_police_protection_and_emergency_protection_orders_say_get_a_solicitor_today_and_nothing_unsourced():
+    for texts in (more_of("care_proceedings_overview"), more_of("care_proceedings_overview", proceedings_stage="child_removed")):
+        emergency = [t for t in texts if "police protection" in t and "emergency protection order" in t]
+        assert emergency, texts
+        assert "Get a solicitor today" in emergency[0]
+        assert not re.search(r"\d", emergency[0]), "no durations or numbers: the sources give none"
+    assert "police protection" in sources_doc().lower()
