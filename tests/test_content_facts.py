@@ -307,3 +307,34 @@ def test_police_protection_and_emergency_protection_orders_say_get_a_solicitor_t
         assert "Get a solicitor today" in emergency[0]
         assert not re.search(r"\d", emergency[0]), "no durations or numbers: the sources give none"
     assert "police protection" in sources_doc().lower()
+
+
+WHO_CAN_COMPLAIN = ("the child", "parental responsibility", "council foster carer", "special guardian",
+                    "care leaver", "grandparents", "'sufficient interest'")
+
+
+def test_who_can_complain_is_answered_wherever_complaints_go_on():
+    assert_sourced("Who can complain: the child; a parent or person with PR; a council foster carer; special guardians;"
+                   " care leavers; anyone the council decides has \"sufficient interest\" in the child's welfare.")
+    for texts in (more_of("complaints_procedure"), more_of("complaints_procedure", complaint_about="council"),
+                  more_of("complaints_procedure", complaint_about="social_worker")):
+        who = [t for t in texts if t.startswith("Who can complain?")]
+        assert who, texts
+        assert all(part in who[0] for part in WHO_CAN_COMPLAIN), who[0]
+        assert "if the council decides" in who[0]  # a grandparent is not automatically in: the council decides
+    assert "sufficient interest" in sources_doc()
+
+
+def test_complaining_while_the_case_is_in_court():
+    assert_sourced("The council may decline to consider a complaint that could prejudice court proceedings (reg 8).",
+                   'It cannot investigate "the start of court action or what happened in court"',
+                   "Once proceedings end Cafcass can do less; complain while the case is live.")
+    for texts in (more_of("complaints_procedure"), more_of("complaints_procedure", complaint_about="council"),
+                  more_of("complaints_procedure", complaint_about="social_worker")):
+        court = [t for t in texts if t.startswith("If there is a court case, tell your solicitor")]
+        assert court, texts
+        text = court[0]
+        assert "may refuse" in text and "prejudice" in text
+        assert "Ombudsman can't look at what happened in court" in text
+        assert "Cafcass while the case is still going on" in text
+    assert "Complaining while the case is in court" in sources_doc()
