@@ -338,3 +338,18 @@ def test_complaining_while_the_case_is_in_court():
         assert "Ombudsman can't look at what happened in court" in text
         assert "Cafcass while the case is still going on" in text
     assert "Complaining while the case is in court" in sources_doc()
+
+
+def test_school_support_pupil_premium_plus_virtual_school_head_and_who_does_not_get_it():
+    assert_sourced("Previously looked-after children (left care through adoption, SGO or CAO) get Pupil Premium Plus"
+                   " (Reception–Year 11) and a designated teacher; the Virtual School Head must give advice and"
+                   " information to their carers. Carers must tell the school and show the order.",
+                   "Kinship children who were never in care do not get Pupil Premium Plus")
+    for topic in ("special_guardianship", "child_arrangements_order"):
+        joined = " ".join(t for t in more_of(topic) if "school" in t.lower())
+        for part in ("in care before", "Pupil Premium Plus", "Reception to Year 11", "designated teacher",
+                     "Tell the school", "show", "Virtual School Head", "advice and information",
+                     "never in care don't get Pupil Premium Plus"):
+            assert part in joined, (topic, part)
+        assert "£" not in joined  # the current rate is unverified
+    assert "Pupil Premium Plus" in sources_doc()
