@@ -353,3 +353,40 @@ def test_school_support_pupil_premium_plus_virtual_school_head_and_who_does_not_
             assert part in joined, (topic, part)
         assert "£" not in joined  # the current rate is unverified
     assert "Pupil Premium Plus" in sources_doc()
+
+
+def _money_mores():
+    yield "topic", more_of("kinship_financial_support")
+    for value in C.variants["kinship_financial_support"]:
+        yield value, more_of("kinship_financial_support", kinship_arrangement=value)
+
+
+def test_child_benefit_when_a_parent_still_claims_it():
+    assert_sourced("only one person can get it; the person the child lives with has priority; a parent can keep"
+                   " claiming for up to 8 weeks after the child moves if the carer does not claim",
+                   "If someone else is already getting Child Benefit, the new claimant normally becomes entitled"
+                   " 3 weeks after claiming.")
+    for name, texts in _money_mores():
+        if name == "kinship_foster":  # foster carers paid an allowance can't claim it at all
+            assert not any("If a parent still gets Child Benefit" in t for t in texts)
+            continue
+        cb = [t for t in texts if t.startswith("If a parent still gets Child Benefit")]
+        assert cb, name
+        for part in ("you can still claim it", "lives with comes first", "3 weeks after you claim",
+                     "up to 8 weeks after the child moves", "If you don't claim"):
+            assert part in cb[0], (name, part)
+    assert "Child Benefit when a parent still claims it" in sources_doc()
+
+
+def test_kinship_leave_from_work_is_not_a_legal_right():
+    assert_sourced("There is no statutory paid (or unpaid) employment leave for kinship carers. Government guidance"
+                   " for employers exists; Kinship runs a \"Kinship Friendly Employer\" scheme.")
+    for name, texts in [*_money_mores(), ("options", more_of("kinship_care_options"))]:
+        leave = [t for t in texts if "kinship leave" in t]
+        assert leave, name
+        assert "no legal right to kinship leave from work, paid or unpaid" in leave[0]
+        assert "Kinship Friendly Employer" in leave[0]
+    for text in every_text():  # a proposed Bill is not law; no week counts
+        if "kinship leave" in text:
+            assert not re.search(r"\d", text), text
+    assert "kinship leave" in sources_doc().lower()
