@@ -390,3 +390,17 @@ def test_kinship_leave_from_work_is_not_a_legal_right():
         if "kinship leave" in text:
             assert not re.search(r"\d", text), text
     assert "kinship leave" in sources_doc().lower()
+
+
+def test_support_for_parents_after_a_child_is_removed():
+    assert_sourced("with the right support following child removal, parents can stabilise, overcome trauma and"
+                   " sustain lasting, positive change",
+                   "can get legal and practical advice, build a support network and learn from other people’s"
+                   " experiences", "Samaritans: 116 123")
+    texts = more_of("care_proceedings_overview", proceedings_stage="child_removed")
+    joined = " ".join(texts)
+    for part in ("Family Rights Group says that with the right support after a child is removed",
+                 "Ask the social worker what support the council can give you",
+                 "online advice forums", "Samaritans free on 116 123, any time, day or night"):
+        assert part in joined, part
+    assert "support for parents after a child is removed" in sources_doc().lower()
