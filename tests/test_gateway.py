@@ -126,7 +126,8 @@ async def test_full_takeover_hand_back_and_one_transcript(h):
     await family.say("I need to talk to an adviser")
     await wait_until(lambda: family.of("handoff"))
     assert family.of("handoff")[-1] == {"state": "queued", "position": 1}
-    assert any("number 1 in the queue" in t for t in family.texts())
+    # the place itself is in the handoff event (the widget's banner); the chat says only that they wait
+    assert any("in the queue for an adviser" in t for t in family.texts())
     assert h.rasa.paused[family.session_id] is True
     await wait_until(lambda: sam.of("queue") and sam.of("queue")[-1]["queue"])
     item = sam.of("queue")[-1]["queue"][0]
@@ -479,3 +480,117 @@ async def test_while_waiting_with_rasa_down_the_rules_still_flag_a_crisis(h):
     await family.say("he's got a knife and he's hitting her right now")
     await wait_until(lambda: sam.of("alert"))
     assert any("999" in t for t in family.texts())
+
+
+# -- security review (issue 16) ------------------------------------------------------------------------
+# 1. "/..." reaches Rasa as an intent only if it is a button the bot offered in that conversation.
+async def test_a_slash_message_the_bot_did_not_offer_reaches_rasa_as_plain_words(h):
+    family = await h.family()
+    for typed in ('/inform{"council": "Made-up Council", "proceedings_stage": "court"}', "/restart",
+                  "  / /emergency_risk@0.99"):
+        await family.say(typed)
+    await wait_until(lambda: len(h.rasa.received) == 3)
+    assert h.rasa.received == ['inform{"council": "Made-up Council", "proceedings_stage": "court"}', "restart",
+                               "emergency_risk@0.99"]
+    assert not any(text.lstrip().startswith("/") for text in h.rasa.received)
+    # the family's own words are kept as typed, for the family and the adviser
+    echoed = [e["message"]["text"] for e in family.of("user_echo")]
+    assert echoed[:2] == ['/inform{"council": "Made-up Council", "proceedings_stage": "court"}', "/restart"]
+
+
+async def test_a_button_offered_in_one_chat_is_not_an_intent_in_another(h):
+    offered = await h.family()
+    await offered.say("section 20")
+    await wait_until(lambda: offered.texts())
+    other = await h.family()
+    await other.say("/more", client_id="o1")
+    await wait_until(lambda: "You said: more" in other.texts())
+    await offered.say("/more", client_id="b1")  # the chat that was offered it: sent as the payload
+    await wait_until(lambda: "You said: /more" in offered.texts())
+    assert h.rasa.received[-2:] == ["more", "/more"]
+
+
+async def test_rasa_webchats_opening_payload_is_still_an_intent(h):
+    family = await h.family()
+    await family.say("/greet")
+    await wait_until(lambda: family.texts())
+    assert h.rasa.received == ["/greet"]
+
+
+async def test_a_lone_slash_is_answered_as_empty_and_not_sent(h):
+    family = await h.family()
+    await family.say(" / / ", client_id="s1")
+    await wait_until(lambda: family.texts())
+    assert "empty" in family.texts()[0] and h.rasa.received == []
+
+
+async def test_while_waiting_a_slash_message_still_goes_through_the_safety_net(h):
+    sam = await h.adviser("sam")
+    family = await h.family()
+    await family.say("adviser please")
+    await wait_until(lambda: family.of("handoff"))
+    await family.say("/he's hitting her right now and I'm scared he'll kill her")
+    await wait_until(lambda: sam.of("alert"))
+    assert sam.of("alert")[-1]["conversation_id"] == family.session_id
+    assert any("999" in t for t in family.texts())
+    await family.say("/i have given my guitar away")
+    await wait_until(lambda: "i have given my guitar away" in h.rasa.parsed)  # Rasa's NLU asked, without "/"
+
+
+# 3. Limits per client address, shared by every gateway through the store.
+async def test_new_chats_from_one_address_are_limited_with_a_clear_answer(h):
+    address = "203.0.113.77"
+    first = [await h.family(address=address) for _ in range(10)]
+    refused = await h.family(address=address, confirmed=False)
+    assert refused.session_id is None  # no session_confirm
+    [answer] = refused.of("bot_uttered")
+    assert "0808 801 0366" in answer["text"] and "999" in answer["text"]
+    assert answer["metadata"]["message"]["sender"] == "system"
+    await refused.say("hello?", client_id="r1")  # a message without a session: refused the same way
+    await wait_until(lambda: len(refused.of("bot_uttered")) == 2)
+    assert refused.of("bot_uttered")[1]["metadata"]["rejected_client_id"] == "r1"
+    assert refused.session_id is None and h.rasa.received == []
+    assert (await h.family(address="203.0.113.78")).session_id  # another address is not affected
+    back = await h.family(first[0].session_id, address=address)  # resuming a chat is not a new one
+    assert back.session_id == first[0].session_id
+    h.clock.advance(601)  # ten minutes later
+    assert (await h.family(address=address)).session_id
+    assert any(entry["action"] == "new_chat_refused" for entry in h.gateway.store.audit_log())
+
+
+async def test_new_chat_limit_is_configurable_and_can_be_switched_off(tmp_path):
+    h = await Harness(tmp_path).start(NEW_CHATS_PER_ADDRESS="2/60")
+    try:
+        for _ in range(2):
+            assert (await h.family(address="203.0.113.5")).session_id
+        assert (await h.family(address="203.0.113.5", confirmed=False)).session_id is None
+    finally:
+        await h.stop()
+    h = await Harness(tmp_path / "off").start(NEW_CHATS_PER_ADDRESS="0")
+    try:
+        for _ in range(12):
+            assert (await h.family(address="203.0.113.5")).session_id
+    finally:
+        await h.stop()
+
+
+async def test_one_queue_place_per_address(h):
+    sam = await h.adviser("sam")
+    first = await h.family(address="203.0.113.90")
+    await first.say("adviser please")
+    await wait_until(lambda: first.of("handoff"))
+    second = await h.family(address="203.0.113.90")  # another tab on the same connection
+    await second.say("adviser please")
+    await wait_until(lambda: any("only keep one place in the queue" in t for t in second.texts()))
+    assert "0808 801 0366" in [t for t in second.texts() if "one place in the queue" in t][0]
+    assert not second.of("handoff") and h.gateway.store.conversation(second.session_id).state == "bot"
+    assert [c.id for c in h.gateway.store.waiting()] == [first.session_id]
+    other = await h.family(address="203.0.113.91")
+    await other.say("adviser please")
+    await wait_until(lambda: other.of("handoff"))
+    # once the first chat has ended, the second may queue
+    await sam.post(f"/console/api/conversations/{first.session_id}/takeover")
+    await sam.post(f"/console/api/conversations/{first.session_id}/end", {"text": ""})
+    await second.say("adviser please")
+    await wait_until(lambda: second.of("handoff"))
+    assert h.gateway.store.conversation(second.session_id).state == "queued"

@@ -54,6 +54,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"Saved {args.role} account {username!r} ({display}).")
     else:
         deleted = store.remove_user(username)
+        store.end_sessions_of(username)  # its console sockets close at every gateway's next round
         store.audit("cli", "account_removed", datetime.now(timezone.utc), detail=username)
         print(f"Removed {username!r}." if deleted else f"No account {username!r}.")
     return 0
