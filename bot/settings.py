@@ -23,6 +23,7 @@
 | NEW_CHATS_PER_ADDRESS | 10/600                  | new chats per seconds from one client address, shared by every gateway (0: no limit) |
 | QUEUE_PLACES_PER_ADDRESS | 1                    | chats from one client address queued or live at once (0: no limit) |
 | SESSION_IDLE_MINUTES | 60                       | an adviser is logged out after this long idle         |
+| RESUME_IDLE_MINUTES | 60                        | a family's stored chat id resumes its chat only within this long of its last activity (queued or live chats: always) |
 | RASA_URL          | http://BIND_HOST:RASA_PORT  | where the gateway reaches Rasa (scaled: a load balancer)|
 | ACTION_URL        | http://BIND_HOST:ACTION_PORT | action server base URL the gateway health-checks     |
 | RASA_SERVER_URLS  | RASA_URL                    | every Rasa server, comma-separated: a promoted model is loaded into each |
@@ -61,6 +62,7 @@ class Settings:
     new_chats_per_address: Tuple[int, int] = (10, 600)  # (0, 0): no limit
     queue_places_per_address: int = 1  # 0: no limit
     session_idle_minutes: int = 60
+    resume_idle_minutes: int = 60
     rasa_url_override: str = ""
     action_url_override: str = ""
     redis_url: str = ""
@@ -161,6 +163,7 @@ def load(env: Mapping[str, str] = os.environ) -> Settings:
         new_chats_per_address=_rate(env, "NEW_CHATS_PER_ADDRESS", "10/600", "chats", may_be_off=True),
         queue_places_per_address=_int(env, "QUEUE_PLACES_PER_ADDRESS", 1, low=0),
         session_idle_minutes=_int(env, "SESSION_IDLE_MINUTES", 60),
+        resume_idle_minutes=_int(env, "RESUME_IDLE_MINUTES", 60),
         rasa_url_override=env.get("RASA_URL", "").rstrip("/"),
         action_url_override=env.get("ACTION_URL", "").rstrip("/"),
         redis_url=env.get("GATEWAY_REDIS_URL", ""),

@@ -7,7 +7,7 @@ import aiohttp
 import pytest
 import socketio
 
-from tests.gateway_harness import OUT_OF_HOURS, Harness, wait_until
+from tests.gateway_harness import IN_HOURS, OUT_OF_HOURS, Harness, wait_until
 
 
 @pytest.fixture
@@ -594,3 +594,62 @@ async def test_one_queue_place_per_address(h):
     await second.say("adviser please")
     await wait_until(lambda: second.of("handoff"))
     assert h.gateway.store.conversation(second.session_id).state == "queued"
+
+
+# 4. A chat is resumed only within RESUME_IDLE_MINUTES (60) of its last activity.
+def test_resumable_is_a_plain_function_of_the_last_activity():
+    from bot.gateway.conversations import resumable
+
+    last = IN_HOURS
+    idle = timedelta(minutes=60)
+    assert resumable("bot", last, last + idle, idle)  # exactly the limit: still resumed
+    assert not resumable("bot", last, last + idle + timedelta(seconds=1), idle)
+    assert not resumable("bot", last, last + timedelta(days=89), idle)  # was: 90 days
+    assert resumable("bot", last, last + timedelta(days=89), None)  # no limit configured
+    assert resumable("queued", last, last + timedelta(hours=3), idle)  # waiting for an adviser keeps its place
+    assert resumable("live", last, last + timedelta(hours=3), idle)
+
+
+async def test_a_chat_idle_for_longer_than_an_hour_is_not_resumed(h):
+    family = await h.family()
+    await family.say("my private situation", client_id="p1")
+    await wait_until(lambda: family.texts())
+    await family.close()
+    h.clock.advance(59 * 60)
+    again = await h.family(family.session_id)  # a reload within the hour: the same chat, its history
+    assert again.session_id == family.session_id
+    await again.sio.emit("history_request", {"session_id": again.session_id, "after_seq": 0})
+    await wait_until(lambda: again.of("history"))
+    assert again.of("history")[0]["messages"][0]["text"] == "my private situation"
+    await again.close()
+    h.clock.advance(60 * 60 + 1)  # idle for an hour since the last message: a new, empty chat
+    later = await h.family(family.session_id)
+    assert later.session_id != family.session_id
+    await later.sio.emit("history_request", {"session_id": family.session_id, "after_seq": 0})
+    await wait_until(lambda: later.of("history"))
+    assert later.of("history")[0]["messages"] == []
+    assert any(e["action"] == "resume_refused" for e in h.gateway.store.audit_log())
+
+
+async def test_a_family_waiting_for_an_adviser_keeps_its_chat_however_long_the_wait(h):
+    await h.adviser("sam")
+    family = await h.family()
+    await family.say("adviser please")
+    await wait_until(lambda: family.of("handoff"))
+    await family.close()
+    h.clock.advance(2 * 60 * 60)
+    assert (await h.family(family.session_id)).session_id == family.session_id
+
+
+async def test_the_resume_window_is_configurable(tmp_path):
+    h = await Harness(tmp_path).start(RESUME_IDLE_MINUTES="5")
+    try:
+        family = await h.family()
+        await family.say("hello", client_id="c1")
+        await wait_until(lambda: family.texts())
+        h.clock.advance(4 * 60)
+        assert (await h.family(family.session_id)).session_id == family.session_id
+        h.clock.advance(5 * 60 + 1)
+        assert (await h.family(family.session_id)).session_id != family.session_id
+    finally:
+        await h.stop()

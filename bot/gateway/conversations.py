@@ -108,6 +108,15 @@ def as_plain_text(text: str) -> str:
     return plain
 
 
+def resumable(state: str, last_activity: Optional[datetime], now: datetime, idle: Optional[timedelta]) -> bool:
+    """Whether a chat may be resumed from a widget's stored id: within `idle` of its last message or
+    change of state (None: no limit). A chat waiting for or talking to an adviser keeps its place
+    however long the wait (the queue's own checks hand it back when advisers go)."""
+    if state in ("queued", "live") or idle is None or last_activity is None:
+        return True
+    return now - last_activity <= idle
+
+
 def valid_session_id(value: Any) -> bool:
     return isinstance(value, str) and bool(SESSION_ID.fullmatch(value))
 
@@ -137,7 +146,7 @@ class ConversationService:
                  queue_closed_text: Callable[[datetime, str], str] = lambda now, why: "",
                  display_name: Callable[[str], str] = lambda username: username,
                  texts: Texts = Texts(), owner: str = "gateway", new_chats: tuple = (10, 600),
-                 queue_places: int = 1):
+                 queue_places: int = 1, resume_idle: Optional[timedelta] = timedelta(minutes=60)):
         self.store = store
         self.rasa = rasa
         self.emitter = emitter
@@ -147,6 +156,7 @@ class ConversationService:
         self.limiter = RateLimiter(*rate)
         self.new_chats = SharedRateLimit(store, *new_chats)  # per address, shared by every gateway
         self.queue_places = queue_places  # queued or live chats per address (0: no limit)
+        self.resume_idle = resume_idle  # a stored chat id resumes only within this of its last activity
         self.can_queue = can_queue
         self.queue_closed_text = queue_closed_text
         self.display_name = display_name
@@ -188,11 +198,14 @@ class ConversationService:
 
         `address_key` stands for the socket's client address: it is kept on the conversation (one queue
         place per address), and new chats per address are limited (None: the limit says no)."""
-        if valid_session_id(requested) and self.store.conversation(requested) is not None:
+        now = self.clock()
+        existing = self.store.conversation(requested) if valid_session_id(requested) else None
+        if existing is not None and resumable(existing.state, existing.updated_at, now, self.resume_idle):
             if address_key:
                 self.store.set_address_key(requested, address_key)
             return requested
-        now = self.clock()
+        if existing is not None:  # idle too long (or ended): a new chat; the old one stays for the adviser
+            self.store.audit("family", "resume_refused", now, requested, "idle for longer than the resume limit")
         if address_key and not self.new_chats.allow("chat:" + address_key, now.timestamp()):
             self.store.audit("family", "new_chat_refused", now, detail="too many new chats from one address")
             return None

@@ -212,6 +212,7 @@ class Conversation:
     council: Optional[str] = None
     stage: Optional[str] = None
     address_key: Optional[str] = None
+    updated_at: Optional[datetime] = None  # the last message or change of state
 
 
 class AddressBusy(Exception):
@@ -237,7 +238,8 @@ def _message(row) -> Message:
 def _conversation(row) -> Conversation:
     return Conversation(id=row.id, state=row.state, created_at=utc(row.created_at), adviser=row.adviser,
                         queued_at=utc(row.queued_at), urgent=row.urgent, topic=row.topic,
-                        council=row.council, stage=row.stage, address_key=row.address_key)
+                        council=row.council, stage=row.stage, address_key=row.address_key,
+                        updated_at=utc(row.updated_at))
 
 
 class Store:
