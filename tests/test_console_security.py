@@ -571,3 +571,30 @@ async def test_advisers_read_only_waiting_live_or_their_own_chats_and_staff_revi
     assert ("alex", "view_refused", family.session_id) in log
     assert ("alex", "view_refused", bot_only.session_id) in log
     assert ("sam", "viewed", family.session_id) in log
+
+
+async def test_failed_logins_from_one_address_write_a_capped_number_of_audit_rows(h):
+    from bot.gateway.limits import AUDIT_ROWS_PER_ADDRESS
+
+    for n in range(AUDIT_ROWS_PER_ADDRESS[0] + 10):  # failures, then "too many" refusals
+        await login_from(h, "198.51.100.60", f"nobody{n}", "wrong")
+    rows = [e for e in h.gateway.store.audit_log(1000) if e["action"] in ("login_failed", "login_throttled")]
+    assert len(rows) == AUDIT_ROWS_PER_ADDRESS[0]
+    assert await login_from(h, "198.51.100.61", "sam", PASSWORD) == "logged in"
+    assert [e["action"] for e in h.gateway.store.audit_log(1)] == ["login"]  # a login is always audited
+
+
+async def test_resetting_a_password_ends_that_accounts_sessions(h, monkeypatch):
+    from bot.gateway import users
+
+    sam = await h.adviser("sam", available=False)
+    alex = await h.adviser("alex", available=False)
+    monkeypatch.setenv("VAR_DIR", str(h.tmp))
+    monkeypatch.setenv("GATEWAY_DB_URL", h.gateway.settings.gateway_db_url)
+    monkeypatch.setenv("ADVISER_PASSWORD", "a new password for sam")
+    assert users.main(["add", "sam"]) == 0
+    await h.gateway.tick()
+    await wait_until(lambda: not sam.sio.connected)
+    assert (await sam.get("/console/api/state"))[0] == 401
+    assert alex.sio.connected and (await alex.get("/console/api/state"))[0] == 200
+    assert await login_from(h, "198.51.100.62", "sam", "a new password for sam") == "logged in"

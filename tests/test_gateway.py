@@ -653,3 +653,16 @@ async def test_the_resume_window_is_configurable(tmp_path):
         assert (await h.family(family.session_id)).session_id != family.session_id
     finally:
         await h.stop()
+
+
+async def test_refusals_from_one_address_write_a_capped_number_of_audit_rows(h):
+    from bot.gateway.limits import AUDIT_ROWS_PER_ADDRESS
+
+    address = "203.0.113.120"
+    for _ in range(10):
+        await h.family(address=address)
+    for _ in range(AUDIT_ROWS_PER_ADDRESS[0] + 5):
+        assert (await h.family(address=address, confirmed=False)).session_id is None
+    refusals = [e for e in h.gateway.store.audit_log(1000) if e["action"] == "new_chat_refused"]
+    assert len(refusals) == AUDIT_ROWS_PER_ADDRESS[0]
+    assert (await h.family(address="203.0.113.121")).session_id  # others unaffected

@@ -137,6 +137,13 @@ class Gateway:
             queue_places=settings.queue_places_per_address,
             resume_idle=timedelta(minutes=settings.resume_idle_minutes))
 
+    def audit_from_address(self, address: str, actor: str, action: str) -> None:
+        """An audit row caused by someone not signed in (a failed or throttled login): at most
+        AUDIT_ROWS_PER_ADDRESS for one client address, shared with the family side's refusals."""
+        now = self.clock()
+        if self.conversations.audit_cap.allow(self.address_key(address), now.timestamp()):
+            self.store.audit(actor, action, now)
+
     def address_key(self, address: str) -> str:
         """What the store keeps of a client address: a keyed hash, the same on every gateway."""
         return hmac.new(self._address_secret, address.encode("utf-8", "surrogatepass"),

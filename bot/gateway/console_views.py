@@ -70,7 +70,7 @@ async def login(request: web.Request) -> web.Response:
     now = gateway.wall()  # wall-clock seconds: failures are shared by every gateway through the store
     wait = gateway.throttle.blocked_for(username, address, now)
     if wait:
-        gateway.store.audit(username or "?", "login_throttled", gateway.clock())
+        gateway.audit_from_address(address, username or "?", "login_throttled")
         minutes = max(1, math.ceil(wait / 60))  # 900 s is 15 minutes, not 16
         return _page("login.html", csrf=csrf_token(session),
                      error=f'<p class="error" role="alert">Too many failed attempts. Try again in {minutes} '
@@ -80,7 +80,7 @@ async def login(request: web.Request) -> web.Response:
     # all get in before the first is counted; taken back below if the password is right.
     gateway.throttle.attempt(username, address, now)
     if not await check_password_off_loop(account.password_hash if account else None, password):
-        gateway.store.audit(username or "?", "login_failed", gateway.clock())
+        gateway.audit_from_address(address, username or "?", "login_failed")
         return _page("login.html", csrf=csrf_token(session),
                      error='<p class="error" role="alert">The username or password is not right.</p>')
     gateway.throttle.succeeded(username, address, now)

@@ -14,7 +14,7 @@ from typing import Any, Callable, Dict, List, Optional, Protocol
 
 from actions.content_store import load_content
 from actions.replies import emergency
-from bot.gateway.limits import RateLimiter, SharedRateLimit
+from bot.gateway.limits import AUDIT_ROWS_PER_ADDRESS, RateLimiter, SharedRateLimit
 from bot.gateway.rasa_client import RasaClient, RasaUnavailable, earlier_attempt
 from bot.gateway.store import AddressBusy, Conversation, Message, Store, iso
 from bot.safety.crisis import is_crisis
@@ -146,7 +146,8 @@ class ConversationService:
                  queue_closed_text: Callable[[datetime, str], str] = lambda now, why: "",
                  display_name: Callable[[str], str] = lambda username: username,
                  texts: Texts = Texts(), owner: str = "gateway", new_chats: tuple = (10, 600),
-                 queue_places: int = 1, resume_idle: Optional[timedelta] = timedelta(minutes=60)):
+                 queue_places: int = 1, resume_idle: Optional[timedelta] = timedelta(minutes=60),
+                 audit_cap: Optional[SharedRateLimit] = None):
         self.store = store
         self.rasa = rasa
         self.emitter = emitter
@@ -154,7 +155,9 @@ class ConversationService:
         self.monotonic = monotonic
         self.max_chars = max_chars
         self.limiter = RateLimiter(*rate)
-        self.new_chats = SharedRateLimit(store, *new_chats)  # per address, shared by every gateway
+        self.new_chats = SharedRateLimit(store, *new_chats, prefix="chat:")  # per address, every gateway
+        # audit rows a family's address can cause (refusals), shared with the console's login
+        self.audit_cap = audit_cap or SharedRateLimit(store, *AUDIT_ROWS_PER_ADDRESS, prefix="audit:")
         self.queue_places = queue_places  # queued or live chats per address (0: no limit)
         self.resume_idle = resume_idle  # a stored chat id resumes only within this of its last activity
         self.can_queue = can_queue
@@ -204,14 +207,20 @@ class ConversationService:
             if address_key:
                 self.store.set_address_key(requested, address_key)
             return requested
-        if existing is not None:  # idle too long (or ended): a new chat; the old one stays for the adviser
-            self.store.audit("family", "resume_refused", now, requested, "idle for longer than the resume limit")
-        if address_key and not self.new_chats.allow("chat:" + address_key, now.timestamp()):
-            self.store.audit("family", "new_chat_refused", now, detail="too many new chats from one address")
+        if existing is not None:  # idle too long: a new chat; the old one is kept until retention
+            self.audit_refusal(address_key, "resume_refused", now, requested, "idle for longer than the resume limit")
+        if address_key and not self.new_chats.allow(address_key, now.timestamp()):
+            self.audit_refusal(address_key, "new_chat_refused", now, detail="too many new chats from one address")
             return None
         session_id = new_id()
         self.store.ensure_conversation(session_id, now, address_key=address_key)
         return session_id
+
+    def audit_refusal(self, address_key: Optional[str], action: str, now: datetime,
+                      conversation_id: Optional[str] = None, detail: str = "") -> None:
+        """Record a refusal in the audit log, at most AUDIT_ROWS_PER_ADDRESS for one address."""
+        if address_key is None or self.audit_cap.allow(address_key, now.timestamp()):
+            self.store.audit("family", action, now, conversation_id, detail)
 
     async def family_message(self, conversation_id: str, raw_text: Any, client_id: Any = None) -> None:
         if raw_text is None:  # no message at all (rasa-webchat opening without an initPayload): nothing to answer
@@ -422,8 +431,8 @@ class ConversationService:
                                         places=self.queue_places, topic=_slot(slots, "last_topic"),
                                         council=_slot(slots, "council"), stage=_slot(slots, "proceedings_stage"))
         except AddressBusy:
-            self.store.audit("family", "queue_refused", now, conversation_id, "another chat from this address "
-                                                                             "is queued or live")
+            self.audit_refusal(conversation.address_key, "queue_refused", now, conversation_id,
+                               "another chat from this address is queued or live")
             await self.say(conversation_id, "system", self.texts.already_queued)
             return
         if not queued:

@@ -34,7 +34,7 @@ class EventLog(Protocol):
 
     def count_events(self, key: str, since: float) -> int: ...
     def add_event(self, key: str, at: float) -> None: ...
-    def prune_events(self, before: float) -> None: ...
+    def prune_events(self, before: float, prefix: str = "") -> None: ...
 
 
 class MemoryEventLog:
@@ -47,29 +47,40 @@ class MemoryEventLog:
     def add_event(self, key: str, at: float) -> None:
         self._events[key].append(at)
 
-    def prune_events(self, before: float) -> None:
-        for key in list(self._events):
+    def prune_events(self, before: float, prefix: str = "") -> None:
+        for key in [k for k in self._events if k.startswith(prefix)]:
             self._events[key] = [t for t in self._events[key] if t > before]
             if not self._events[key]:
                 del self._events[key]
 
 
+# Refusals and failures one client address can make the gateways write to the audit log (new chats
+# refused, queue places refused, failed or throttled logins...): beyond this, they are refused as
+# before but not recorded again until the hour has moved on, so nobody can flood the audit log.
+AUDIT_ROWS_PER_ADDRESS = (20, 3600)
+
+
 class SharedRateLimit:
     """At most `count` events per `seconds` for each key, counted in an EventLog, so every gateway sharing
     the log shares the limit. `count` 0 means no limit. Two gateways deciding at the same instant may
-    both let one more through: a limit on abuse, not an exact quota."""
+    both let one more through: a limit on abuse, not an exact quota.
 
-    def __init__(self, log: EventLog, count: int, seconds: float):
+    Each limit keeps its keys under its own `prefix` and prunes only those: limits with different
+    windows share one log."""
+
+    def __init__(self, log: EventLog, count: int, seconds: float, prefix: str):
         self.log = log
         self.count = count
         self.seconds = seconds
+        self.prefix = prefix
 
     def allow(self, key: str, now: float) -> bool:
         if self.count <= 0:
             return True
+        key = self.prefix + key
         if self.log.count_events(key, now - self.seconds) >= self.count:
             return False
-        self.log.prune_events(now - self.seconds)
+        self.log.prune_events(now - self.seconds, self.prefix)
         self.log.add_event(key, now)
         return True
 

@@ -130,7 +130,7 @@ adviser_sessions = sa.Table(
 )
 
 # Counted events shared by every gateway (bot.gateway.limits.SharedRateLimit's backend): new chats by
-# "chat:<address key>". Kept only as long as the limit's window.
+# "chat:<address key>", audit rows by "audit:<address key>". Kept only as long as the limit's window.
 rate_events = sa.Table(
     "rate_events", metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -615,9 +615,11 @@ class Store:
         with self.engine.begin() as conn:
             conn.execute(rate_events.insert().values(key=key, at=at))
 
-    def prune_events(self, before: float) -> None:
+    def prune_events(self, before: float, prefix: str = "") -> None:
+        """Forget events before `before` whose key starts with `prefix` (one limit's own)."""
         with self.engine.begin() as conn:
-            conn.execute(rate_events.delete().where(rate_events.c.at <= before))
+            conn.execute(rate_events.delete().where(rate_events.c.at <= before,
+                                                    rate_events.c.key.startswith(prefix, autoescape=True)))
 
     # canned responses ----------------------------------------------------------------------
     def canned_responses(self) -> List[Dict[str, Any]]:

@@ -50,6 +50,9 @@ def main(argv: Optional[List[str]] = None) -> int:
             raise SystemExit("A username is 2-32 lower-case letters, digits, dots, dashes or underscores.")
         display = (args.display_name or username).strip()[:40]
         store.add_user(username, display, args.role, hash_password(_password()), datetime.now(timezone.utc))
+        # a new password (or role) ends every session of the account: its console sockets close at
+        # every gateway's next round, and no copy of an old cookie works again
+        store.end_sessions_of(username)
         store.audit("cli", "account_saved", datetime.now(timezone.utc), detail=f"{username} ({args.role})")
         print(f"Saved {args.role} account {username!r} ({display}).")
     else:
