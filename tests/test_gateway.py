@@ -666,3 +666,25 @@ async def test_refusals_from_one_address_write_a_capped_number_of_audit_rows(h):
     refusals = [e for e in h.gateway.store.audit_log(1000) if e["action"] == "new_chat_refused"]
     assert len(refusals) == AUDIT_ROWS_PER_ADDRESS[0]
     assert (await h.family(address="203.0.113.121")).session_id  # others unaffected
+
+
+async def test_messages_from_one_address_are_limited_across_all_its_chats(tmp_path):
+    """Ten chats from one address may not each send at the per-chat rate: MESSAGES_PER_ADDRESS counts
+    them together (every gateway through the store)."""
+    h = await Harness(tmp_path).start(MESSAGES_PER_ADDRESS="12/20")
+    try:
+        chats = [await h.family(address="203.0.113.130") for _ in range(4)]
+        other = await h.family(address="203.0.113.131")
+        for n in range(4):  # 16 messages in all, 4 per chat: under the per-chat limit (8 per 20 s)
+            for i, chat in enumerate(chats):
+                await chat.say(f"message {n} in chat {i}", client_id=f"m{n}-{i}")
+        await wait_until(lambda: sum(len(c.texts()) for c in chats) == 16)
+        too_fast = [t for c in chats for t in c.texts() if "faster than I can read" in t]
+        assert len(too_fast) == 4 and len(h.rasa.received) == 12
+        await other.say("hello from elsewhere")
+        await wait_until(lambda: other.texts() == ["You said: hello from elsewhere"])
+        h.clock.advance(21)
+        await chats[0].say("later", client_id="later")
+        await wait_until(lambda: "You said: later" in chats[0].texts())
+    finally:
+        await h.stop()

@@ -52,6 +52,8 @@ def test_abuse_limits_have_safe_defaults_and_can_be_set_or_switched_off():
     assert (cfg.socket_buffer_bytes, cfg.new_chats_per_address, cfg.queue_places_per_address) == \
         (32 * 1024, (10, 600), 1)
     assert cfg.resume_idle_minutes == 60
+    assert cfg.messages_per_address == (24, 20)  # three chats' worth at the per-chat rate
+    assert settings.load({"MESSAGES_PER_ADDRESS": "0"}).messages_per_address == (0, 0)
     assert settings.load({"RESUME_IDLE_MINUTES": "15"}).resume_idle_minutes == 15
     cfg = settings.load({"SOCKET_BUFFER_BYTES": "65536", "NEW_CHATS_PER_ADDRESS": "3/60",
                          "QUEUE_PLACES_PER_ADDRESS": "2"})
@@ -62,7 +64,7 @@ def test_abuse_limits_have_safe_defaults_and_can_be_set_or_switched_off():
 
 @pytest.mark.parametrize("name, bad", [("SOCKET_BUFFER_BYTES", "1024"), ("NEW_CHATS_PER_ADDRESS", "ten"),
                                        ("NEW_CHATS_PER_ADDRESS", "0/600"), ("QUEUE_PLACES_PER_ADDRESS", "-1"),
-                                       ("RESUME_IDLE_MINUTES", "0")])
+                                       ("RESUME_IDLE_MINUTES", "0"), ("MESSAGES_PER_ADDRESS", "24")])
 def test_bad_abuse_limits_are_refused_clearly(name, bad):
     with pytest.raises(SystemExit, match=name):
         settings.load({name: bad})

@@ -134,7 +134,7 @@ class Gateway:
             can_queue=lambda now, advisers: decide(policy, now, advisers).kind is HandoffKind.QUEUE,
             queue_closed_text=lambda now, why: queue_closed_text(decide(policy, now, 0), load_content()),
             display_name=self.display_name, new_chats=settings.new_chats_per_address,
-            queue_places=settings.queue_places_per_address,
+            queue_places=settings.queue_places_per_address, address_messages=settings.messages_per_address,
             resume_idle=timedelta(minutes=settings.resume_idle_minutes))
 
     def audit_from_address(self, address: str, actor: str, action: str) -> None:

@@ -147,7 +147,7 @@ class ConversationService:
                  display_name: Callable[[str], str] = lambda username: username,
                  texts: Texts = Texts(), owner: str = "gateway", new_chats: tuple = (10, 600),
                  queue_places: int = 1, resume_idle: Optional[timedelta] = timedelta(minutes=60),
-                 audit_cap: Optional[SharedRateLimit] = None):
+                 audit_cap: Optional[SharedRateLimit] = None, address_messages: tuple = (24, 20)):
         self.store = store
         self.rasa = rasa
         self.emitter = emitter
@@ -156,6 +156,8 @@ class ConversationService:
         self.max_chars = max_chars
         self.limiter = RateLimiter(*rate)
         self.new_chats = SharedRateLimit(store, *new_chats, prefix="chat:")  # per address, every gateway
+        # messages per address across all its chats (the per-chat `limiter` alone allows 10 chats x 8)
+        self.address_messages = SharedRateLimit(store, *address_messages, prefix="msg:")
         # audit rows a family's address can cause (refusals), shared with the console's login
         self.audit_cap = audit_cap or SharedRateLimit(store, *AUDIT_ROWS_PER_ADDRESS, prefix="audit:")
         self.queue_places = queue_places  # queued or live chats per address (0: no limit)
@@ -250,6 +252,10 @@ class ConversationService:
             await self.tell(conversation_id, self.texts.too_fast, client_id)
             return
         conversation = self.store.ensure_conversation(conversation_id, self.clock())
+        if conversation.address_key and not self.address_messages.allow(conversation.address_key,
+                                                                        self.clock().timestamp()):
+            await self.tell(conversation_id, self.texts.too_fast, client_id)
+            return
         urgent = (conversation.state in ("queued", "live") and button is None
                   and await self._is_crisis(as_plain_text(text)))
         message = self.store.add_message(conversation_id, "family", (button and button.get("title")) or text,
