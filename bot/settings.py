@@ -23,7 +23,7 @@
 | NEW_CHATS_PER_ADDRESS | 10/600                  | new chats per seconds from one client address, shared by every gateway (0: no limit) |
 | MESSAGES_PER_ADDRESS | 24/20                   | messages per seconds from one client address across all its chats, shared by every gateway (0: no limit) |
 | QUEUE_PLACES_PER_ADDRESS | 1                    | chats from one client address queued or live at once (0: no limit) |
-| SESSION_IDLE_MINUTES | 60                       | an adviser is logged out after this long idle         |
+| SESSION_IDLE_MINUTES | 30                       | an adviser is logged out after this long without a request (ASVS L2) |
 | RESUME_IDLE_MINUTES | 60                        | a family's stored chat id resumes its chat only within this long of its last activity (queued or live chats: always) |
 | RASA_URL          | http://BIND_HOST:RASA_PORT  | where the gateway reaches Rasa (scaled: a load balancer)|
 | ACTION_URL        | http://BIND_HOST:ACTION_PORT | action server base URL the gateway health-checks     |
@@ -63,7 +63,7 @@ class Settings:
     new_chats_per_address: Tuple[int, int] = (10, 600)  # (0, 0): no limit
     queue_places_per_address: int = 1  # 0: no limit
     messages_per_address: Tuple[int, int] = (24, 20)  # (0, 0): no limit
-    session_idle_minutes: int = 60
+    session_idle_minutes: int = 30
     resume_idle_minutes: int = 60
     rasa_url_override: str = ""
     action_url_override: str = ""
@@ -165,7 +165,7 @@ def load(env: Mapping[str, str] = os.environ) -> Settings:
         new_chats_per_address=_rate(env, "NEW_CHATS_PER_ADDRESS", "10/600", "chats", may_be_off=True),
         queue_places_per_address=_int(env, "QUEUE_PLACES_PER_ADDRESS", 1, low=0),
         messages_per_address=_rate(env, "MESSAGES_PER_ADDRESS", "24/20", "messages", may_be_off=True),
-        session_idle_minutes=_int(env, "SESSION_IDLE_MINUTES", 60),
+        session_idle_minutes=_int(env, "SESSION_IDLE_MINUTES", 30),
         resume_idle_minutes=_int(env, "RESUME_IDLE_MINUTES", 60),
         rasa_url_override=env.get("RASA_URL", "").rstrip("/"),
         action_url_override=env.get("ACTION_URL", "").rstrip("/"),

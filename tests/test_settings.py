@@ -52,6 +52,7 @@ def test_abuse_limits_have_safe_defaults_and_can_be_set_or_switched_off():
     assert (cfg.socket_buffer_bytes, cfg.new_chats_per_address, cfg.queue_places_per_address) == \
         (32 * 1024, (10, 600), 1)
     assert cfg.resume_idle_minutes == 60
+    assert cfg.session_idle_minutes == 30  # ASVS level 2: an adviser's session ends after 30 idle minutes
     assert cfg.messages_per_address == (24, 20)  # three chats' worth at the per-chat rate
     assert settings.load({"MESSAGES_PER_ADDRESS": "0"}).messages_per_address == (0, 0)
     assert settings.load({"RESUME_IDLE_MINUTES": "15"}).resume_idle_minutes == 15
