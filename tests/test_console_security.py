@@ -598,3 +598,37 @@ async def test_resetting_a_password_ends_that_accounts_sessions(h, monkeypatch):
     assert (await sam.get("/console/api/state"))[0] == 401
     assert alex.sio.connected and (await alex.get("/console/api/state"))[0] == 200
     assert await login_from(h, "198.51.100.62", "sam", "a new password for sam") == "logged in"
+
+
+# -- (k) no client address is kept in the clear, and the pseudonymous keys only as long as needed ------
+def table_rows(h: Harness, table) -> list:
+    import sqlalchemy as sa
+
+    with h.gateway.store.engine.connect() as conn:
+        return [dict(row._mapping) for row in conn.execute(sa.select(table))]
+
+
+async def test_failed_logins_keep_no_address_in_the_clear(h):
+    from bot.gateway.store import login_failures
+
+    await login_from(h, "198.51.100.70", "sam", "wrong")
+    keys = [row["key"] for row in table_rows(h, login_failures)]
+    assert keys and not any("198.51.100.70" in key for key in keys)
+    assert all(h.gateway.address_key("198.51.100.70") in key for key in keys)
+
+
+async def test_the_background_round_forgets_addresses_no_limit_needs_any_more(h):
+    from bot.gateway.store import conversations, login_failures, rate_events
+
+    chatting = await h.family(address="203.0.113.141")
+    await chatting.say("hello")
+    await wait_until(lambda: chatting.texts())
+    await login_from(h, "198.51.100.71", "nobody", "wrong")
+    assert table_rows(h, login_failures) and table_rows(h, rate_events)
+    h.clock.advance(2 * 3600)
+    await h.gateway.tick()
+    assert table_rows(h, login_failures) == [] and table_rows(h, rate_events) == []
+    h.clock.advance(23 * 3600)  # a day after its last message, an idle chat's address key goes
+    await h.gateway.tick()
+    keys = {row["id"]: row["address_key"] for row in table_rows(h, conversations)}
+    assert keys[chatting.session_id] is None

@@ -156,3 +156,16 @@ def test_login_throttle_shared_through_the_store(pair):
 def test_login_throttle_in_memory_follows_the_same_rules():
     log = MemoryFailureLog()
     _throttle_contract(lambda: LoginThrottle(log))
+
+
+def test_address_keys_are_forgotten_a_day_after_a_chat_went_quiet_unless_it_is_queued_or_live(pair):
+    one, two = pair
+    for cid in ("quiet", "recent", "waiting", "talking"):
+        one.ensure_conversation(cid, NOW, address_key="k-" + cid)
+    one.enqueue("waiting", NOW)
+    one.enqueue("talking", NOW)
+    one.take_over("talking", "sam", NOW)
+    one.update_conversation("recent", NOW + timedelta(hours=23))
+    assert two.forget_addresses(NOW + timedelta(hours=1)) == 1  # quiet since before this
+    assert {cid: one.conversation(cid).address_key for cid in ("quiet", "recent", "waiting", "talking")} == {
+        "quiet": None, "recent": "k-recent", "waiting": "k-waiting", "talking": "k-talking"}

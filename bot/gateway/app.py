@@ -32,7 +32,7 @@ from bot.gateway.conversations import (
     CLIENT_ID,
     ConversationService,
 )
-from bot.gateway.limits import LoginThrottle
+from bot.gateway.limits import AUDIT_ROWS_PER_ADDRESS, LoginThrottle
 from bot.gateway.rasa_client import RasaClient
 from bot.gateway.realtime import client_manager
 from bot.gateway.security import GATEWAY, SESSION_MAX, client_address, security_headers
@@ -46,6 +46,7 @@ VENDOR = settings_mod.ROOT / "node_modules" / "socket.io-client" / "dist"
 ADVISER_GRACE = timedelta(seconds=90)  # an adviser whose console dropped stays available this long (a reload)
 SOCKET_STALE = timedelta(seconds=30)  # a console socket no gateway has vouched for this long is gone
 RETENTION_EVERY = timedelta(days=1)  # old transcripts are deleted at most this often
+ADDRESS_KEPT = timedelta(days=1)  # a quiet chat (not queued or live) keeps its address key this long
 RETENTION_RETRY = timedelta(hours=1)  # after a failed deletion, try again this much later
 RETENTION_CHECK_SECONDS = 60
 RETENTION_ACTOR = "retention job"
@@ -137,12 +138,22 @@ class Gateway:
             queue_places=settings.queue_places_per_address, address_messages=settings.messages_per_address,
             resume_idle=timedelta(minutes=settings.resume_idle_minutes))
 
-    def audit_from_address(self, address: str, actor: str, action: str) -> None:
+    def audit_from_address(self, address_key: str, actor: str, action: str) -> None:
         """An audit row caused by someone not signed in (a failed or throttled login): at most
-        AUDIT_ROWS_PER_ADDRESS for one client address, shared with the family side's refusals."""
+        AUDIT_ROWS_PER_ADDRESS for one client address (its key), shared with the family side's refusals."""
         now = self.clock()
-        if self.conversations.audit_cap.allow(self.address_key(address), now.timestamp()):
+        if self.conversations.audit_cap.allow(address_key, now.timestamp()):
             self.store.audit(actor, action, now)
+
+    def forget_old_limits(self, now: datetime) -> None:
+        """Counted events and failed logins past every limit's window, and the address keys of chats
+        quiet for a day, are deleted: nothing about a client address is kept longer than a limit needs."""
+        wall = self.wall()
+        windows = [self.settings.new_chats_per_address[1], self.settings.messages_per_address[1],
+                   AUDIT_ROWS_PER_ADDRESS[1]]
+        self.store.prune_events(wall - max(windows))
+        self.store.prune_failures(wall - self.throttle.longest_window)
+        self.store.forget_addresses(now - ADDRESS_KEPT)
 
     def address_key(self, address: str) -> str:
         """What the store keeps of a client address: a keyed hash, the same on every gateway."""
@@ -189,6 +200,7 @@ class Gateway:
         self.store.sockets_seen(self.owner, now)
         self.store.forget_sockets(now - SOCKET_STALE)
         await self.close_ended_consoles()
+        self.forget_old_limits(now)
         await self.check_advisers_present(now)
         await self.conversations.retry_pending()
         await self.conversations.sweep()

@@ -66,7 +66,8 @@ async def login(request: web.Request) -> web.Response:
     if not csrf_ok(session, form.get("csrf")):
         return _page("login.html", csrf=csrf_token(session),
                      error='<p class="error" role="alert">This page was out of date. Please try again.</p>')
-    address = client_address(request)
+    # the client address only as its keyed hash: failures are kept in the store without it in the clear
+    address = gateway.address_key(client_address(request))
     now = gateway.wall()  # wall-clock seconds: failures are shared by every gateway through the store
     wait = gateway.throttle.blocked_for(username, address, now)
     if wait:

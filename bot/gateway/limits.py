@@ -167,9 +167,14 @@ class LoginThrottle:
             wait = max(wait, from_address[-self.address_failures] + self.address_window - now)
         return max(0.0, wait)
 
+    @property
+    def longest_window(self) -> float:
+        """Failures older than this are never consulted again."""
+        return max(self.window, self.address_window)
+
     def attempt(self, username: str, address: str, now: float) -> None:
         """Count an attempt as failed before its password is checked."""
-        self.log.prune_failures(now - max(self.window, self.address_window))
+        self.log.prune_failures(now - self.longest_window)
         for key in self.keys(username, address):
             self.log.add_failure(key, now)
 

@@ -110,7 +110,8 @@ adviser_sockets = sa.Table(
     sa.Column("session_id", sa.String(64)),  # the console session (adviser_sessions.id) that opened it
 )
 
-# Failed console logins by key ("user:sam", "addr:1.2.3.4"), shared by every gateway.
+# Failed console logins by key ("user:sam|ip:<address key>", "ip:<address key>": the address only as
+# the gateway's keyed hash), shared by every gateway; kept an hour at most (LoginThrottle's windows).
 login_failures = sa.Table(
     "login_failures", metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -285,6 +286,14 @@ class Store:
         except sa.exc.IntegrityError:
             pass  # another gateway made it a moment ago
         return self.conversation(conversation_id)
+
+    def forget_addresses(self, before: datetime) -> int:
+        """Chats quiet since before `before`, and not waiting for or with an adviser, no longer need the
+        key of their family's address (it only holds a queue place and counts messages): cleared."""
+        with self.engine.begin() as conn:
+            return conn.execute(conversations.update().where(
+                conversations.c.address_key.is_not(None), conversations.c.updated_at < before,
+                conversations.c.state.not_in(("queued", "live"))).values(address_key=None)).rowcount
 
     def set_address_key(self, conversation_id: str, address_key: str) -> None:
         """The family's socket now comes from this address (a reload on another network)."""
