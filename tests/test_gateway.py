@@ -688,3 +688,40 @@ async def test_messages_from_one_address_are_limited_across_all_its_chats(tmp_pa
         await wait_until(lambda: "You said: later" in chats[0].texts())
     finally:
         await h.stop()
+
+
+# 5. "End chat and clear": the family ends the chat (and its queue place); it can't be resumed.
+async def test_end_chat_gives_up_the_queue_place_tells_the_adviser_and_cannot_be_resumed(h):
+    sam = await h.adviser("sam")
+    family = await h.family(address="203.0.113.150")
+    await family.say("adviser please")
+    await wait_until(lambda: family.of("handoff"))
+    assert [c.id for c in h.gateway.store.waiting()] == [family.session_id]
+    answer = await family.sio.call("end_chat", {})
+    assert answer == {"ended": True}
+    assert h.gateway.store.waiting() == []
+    assert h.gateway.store.conversation(family.session_id).state == "bot"
+    assert h.rasa.paused[family.session_id] is False  # the bot has the (closed) chat back
+    await wait_until(lambda: any(m.get("conversation_id") == family.session_id and
+                                 "ended the chat" in m["message"]["text"] for m in sam.of("message")))
+    await wait_until(lambda: sam.of("queue") and sam.of("queue")[-1]["queue"] == [])
+    assert any(e["action"] == "family_ended" for e in h.gateway.store.audit_log())
+    # the socket has no chat any more; the old id is not resumed, and the address may queue again
+    again = await h.family(family.session_id, address="203.0.113.150")
+    assert again.session_id != family.session_id
+    await again.say("adviser please")
+    await wait_until(lambda: again.of("handoff"))
+
+
+async def test_end_chat_in_a_live_chat_tells_the_adviser_and_without_a_chat_does_nothing(h):
+    sam = await h.adviser("sam")
+    family = await h.family()
+    await family.say("adviser please")
+    await wait_until(lambda: family.of("handoff"))
+    assert (await sam.post(f"/console/api/conversations/{family.session_id}/takeover"))[0] == 200
+    assert await family.sio.call("end_chat", {}) == {"ended": True}
+    await wait_until(lambda: {"conversation_id": family.session_id, "state": "ended", "adviser": None}
+                     in sam.of("conversation_state"))
+    status, _ = await sam.post(f"/console/api/conversations/{family.session_id}/messages", {"text": "hello?"})
+    assert status == 409  # the adviser can't write into it any more
+    assert await family.sio.call("end_chat", {}) == {"ended": False}  # nothing left to end

@@ -350,6 +350,19 @@ def register_family_events(gateway: Gateway) -> None:
                 return  # refused (too many new chats from this address), and told so
         await service.family_message(conversation_id, data.get("message"), data.get("client_id"))
 
+    @on("end_chat")
+    async def end_chat(sid, data=None):
+        """Ours: "End chat and clear" in the widget. The chat ends (its queue place too) and this socket
+        has no chat until it asks for a new one; the answer (a socket.io ack) says whether one ended."""
+        session = await sio.get_session(sid, namespace=FAMILY_NS)
+        conversation_id = session.get("conversation_id")
+        if not conversation_id:
+            return {"ended": False}
+        ended = await service.family_ended(conversation_id)
+        sio.leave_room(sid, conversation_id, namespace=FAMILY_NS)
+        await sio.save_session(sid, {"address_key": session.get("address_key")}, namespace=FAMILY_NS)
+        return {"ended": ended}
+
     @on("history_request")
     async def history_request(sid, data=None):
         conversation_id = await conversation_of(sid)

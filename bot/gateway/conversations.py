@@ -71,6 +71,8 @@ class Texts:
                         "or call our advice line on " + ADVICE_LINE + " (Monday to Friday 9.30am to 3pm).")
     ended: str = "The adviser has ended the chat. You can keep asking the assistant questions here."
     emergency_waiting: str = "An adviser has been told this is urgent."
+    family_ended: str = ("The family ended the chat with \"End chat and clear\": it is gone from their "
+                         "screen and they can't reply here any more.")
     too_many_chats: str = ("I can't start a new chat just now, because a lot of chats have been started from "
                            "this internet connection in the last few minutes. Please try again in a few "
                            f"minutes, or call our free advice line on {ADVICE_LINE} (Monday to Friday 9.30am "
@@ -205,18 +207,44 @@ class ConversationService:
         place per address), and new chats per address are limited (None: the limit says no)."""
         now = self.clock()
         existing = self.store.conversation(requested) if valid_session_id(requested) else None
-        if existing is not None and resumable(existing.state, existing.updated_at, now, self.resume_idle):
+        if existing is not None and not existing.closed and resumable(existing.state, existing.updated_at, now,
+                                                                      self.resume_idle):
             if address_key:
                 self.store.set_address_key(requested, address_key)
             return requested
-        if existing is not None:  # idle too long: a new chat; the old one is kept until retention
-            self.audit_refusal(address_key, "resume_refused", now, requested, "idle for longer than the resume limit")
+        if existing is not None:  # idle too long or ended: a new chat; the old one is kept until retention
+            self.audit_refusal(address_key, "resume_refused", now, requested,
+                               "ended by the family" if existing.closed else "idle for longer than the resume limit")
         if address_key and not self.new_chats.allow(address_key, now.timestamp()):
             self.audit_refusal(address_key, "new_chat_refused", now, detail="too many new chats from one address")
             return None
         session_id = new_id()
         self.store.ensure_conversation(session_id, now, address_key=address_key)
         return session_id
+
+    async def family_ended(self, conversation_id: str) -> bool:
+        """The family pressed "End chat and clear": a queue place is given up, a live chat ends (its
+        adviser is told), the bot has the chat back, and it is never resumed. False if already ended."""
+        now = self.clock()
+        conversation = self.store.conversation(conversation_id)
+        if conversation is None or conversation.closed:
+            return False
+        with_adviser = conversation.state in ("queued", "live")
+        if with_adviser:
+            await self._to_advisers("message", {"conversation_id": conversation_id, "message": self.store.add_message(
+                conversation_id, "system", self.texts.family_ended, now).public()})
+            self.store.back_to_bot(conversation_id, now)
+            try:
+                await self.rasa.resume(conversation_id)
+            except RasaUnavailable as error:
+                log.warning("could not resume Rasa for %s: %s", conversation_id, error)
+        self.store.update_conversation(conversation_id, now, closed=True)
+        self.store.audit("family", "family_ended", now, conversation_id)
+        if with_adviser:
+            await self._to_advisers("conversation_state", {"conversation_id": conversation_id, "state": "ended",
+                                                           "adviser": None})
+            await self.queue_changed()
+        return True
 
     def audit_refusal(self, address_key: Optional[str], action: str, now: datetime,
                       conversation_id: Optional[str] = None, detail: str = "") -> None:

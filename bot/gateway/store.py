@@ -39,6 +39,8 @@ conversations = sa.Table(
     # A keyed hash of the address of the family's latest socket (never the address itself): one queue
     # place per address. Deleted with the conversation.
     sa.Column("address_key", sa.String(64)),
+    # The family pressed "End chat and clear": never resumed again (the widget forgot its id too).
+    sa.Column("closed", sa.Boolean, nullable=False, default=False, server_default=sa.false()),
 )
 
 messages = sa.Table(
@@ -214,6 +216,7 @@ class Conversation:
     stage: Optional[str] = None
     address_key: Optional[str] = None
     updated_at: Optional[datetime] = None  # the last message or change of state
+    closed: bool = False  # ended by the family ("End chat and clear")
 
 
 class AddressBusy(Exception):
@@ -240,7 +243,7 @@ def _conversation(row) -> Conversation:
     return Conversation(id=row.id, state=row.state, created_at=utc(row.created_at), adviser=row.adviser,
                         queued_at=utc(row.queued_at), urgent=row.urgent, topic=row.topic,
                         council=row.council, stage=row.stage, address_key=row.address_key,
-                        updated_at=utc(row.updated_at))
+                        updated_at=utc(row.updated_at), closed=bool(row.closed))
 
 
 class Store:

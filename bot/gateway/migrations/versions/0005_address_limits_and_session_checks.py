@@ -1,6 +1,7 @@
 """Security review (issue 16): limits per client address and console sockets that end with their session.
 
 - conversations.address_key: a keyed hash of the family's address (one queue place per address);
+- conversations.closed: the family ended the chat ("End chat and clear"), never resumed;
 - rate_events: new chats per address, shared by every gateway;
 - adviser_sessions.seen_at: the idle timeout, checked for console sockets as well as requests;
 - adviser_sockets.session_id: which session opened each console socket;
@@ -21,6 +22,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("conversations") as batch:
         batch.add_column(sa.Column("address_key", sa.String(64)))
+        batch.add_column(sa.Column("closed", sa.Boolean, nullable=False, server_default=sa.false()))
     op.create_index("conversations_by_address", "conversations", ["address_key"])
     with op.batch_alter_table("adviser_sessions") as batch:
         batch.add_column(sa.Column("seen_at", sa.Float))
@@ -46,4 +48,5 @@ def downgrade() -> None:
         batch.drop_column("seen_at")
     op.drop_index("conversations_by_address", "conversations")
     with op.batch_alter_table("conversations") as batch:
+        batch.drop_column("closed")
         batch.drop_column("address_key")
