@@ -455,6 +455,33 @@ async def test_with_cookie_secure_the_session_cookie_is_secure_httponly_and_stri
         await h.stop()
 
 
+async def test_the_session_cookie_ends_with_the_browser(h):
+    """No Max-Age or Expires: closing the browser signs the adviser out (the gateway still ends the
+    session after SESSION_IDLE_MINUTES and 12 hours)."""
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as client:
+        page = await client.get(h.base + "/console/login")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', await page.text()).group(1)
+        response = await client.post(h.base + "/console/login", allow_redirects=False,
+                                     data={"username": "sam", "password": PASSWORD, "csrf": csrf})
+        assert response.status == 302
+        for answer in (page, response):
+            [header] = [v for v in answer.headers.getall("Set-Cookie", []) if v.startswith("adviser_session=")]
+            morsel = SimpleCookie(header)["adviser_session"]
+            assert morsel["max-age"] == "" and morsel["expires"] == "", header
+        assert (await client.get(h.base + "/console/api/state")).status == 200
+
+
+async def test_even_a_busy_session_ends_after_12_hours(h):
+    sam = await h.adviser("sam", available=False)
+    for _ in range(35):  # a request every 20 minutes: never idle, 11 h 40 min in all
+        h.clock.advance(20 * 60)
+        assert (await sam.get("/console/api/state"))[0] == 200
+    h.clock.advance(20 * 60 + 1)  # just over 12 hours since the login
+    assert (await sam.get("/console/api/state"))[0] == 401
+    await h.gateway.tick()
+    await wait_until(lambda: not sam.sio.connected)
+
+
 # -- (h) the console socket and other sites -----------------------------------------------------------
 async def test_console_socket_refuses_other_origins_and_accepts_its_own(h):
     sam = await h.adviser("sam", available=False, socket=False)

@@ -496,9 +496,11 @@ def create_app(settings: Optional[settings_mod.Settings] = None, **overrides: An
     gateway = Gateway(settings, **overrides)
     app = web.Application(middlewares=[security_headers], client_max_size=256 * 1024)
     app[GATEWAY] = gateway
+    # No max_age: the cookie ends with the browser. The session itself ends after SESSION_IDLE_MINUTES
+    # idle and SESSION_MAX (12 h) in any case (security.current_user, checked against the store).
     setup_sessions(app, EncryptedCookieStorage(
         settings_mod.session_secret(settings), cookie_name="adviser_session", httponly=True,
-        secure=settings.cookie_secure, samesite="Strict", max_age=SESSION_MAX, path="/"))
+        secure=settings.cookie_secure, samesite="Strict", max_age=None, path="/"))
     app.middlewares.append(store_unavailable)
     app.middlewares.append(engineio_answers)  # innermost: after the session middleware
     gateway.sio.attach(app, socketio_path="socket.io")
