@@ -23,7 +23,7 @@ export PYTHONWARNINGS := $(subst $(eval) ,$(comma),$(foreach m,$(KNOWN_WARNINGS)
 
 TRAIN_INPUTS := config.yml domain.yml data/nlu_sources.tsv $(wildcard data/*.yml data/nlu/*.yml data/crisis/*.tsv bot/nlu_components/*.py bot/safety/*.py)
 
-.PHONY: setup train run run-prod-local shell test test-core test-browser validate validate-data eval bench clean help adviser
+.PHONY: setup train run run-prod-local shell test test-core test-browser validate validate-data eval bench bench-flood clean help adviser
 
 help:
 	@echo "make run    set up, train if needed, start Rasa, the action server and the webchat gateway (Ctrl-C stops)"
@@ -89,6 +89,11 @@ eval: setup
 bench: train
 	$(PY) scripts/bench.py
 	$(PY) scripts/bench_gazetteer.py
+	$(PY) scripts/bench_flood.py
+
+# One address floods one gateway (300 chats, 2,000 messages) while 20 families chat (scripts/bench_flood.py).
+bench-flood:
+	$(PY) scripts/bench_flood.py
 
 clean:
 	rm -rf models results var/tracker.db var/gateway.db* .pytest_cache

@@ -49,6 +49,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
+from bot import launchers
 from bot.ports import free_port
 from bot.settings import fernet_key, port_from_env, secret_file
 from bot.supervisor import clear_leftovers, die_with_parent, write_pid_file
@@ -401,21 +402,20 @@ class Shape:
         ]
         for i, port in enumerate(self.ports.actions, 1):
             procs.append(Process(
-                f"actions{i}", [py, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port), "--quiet"],
+                f"actions{i}", launchers.action_server(py, port=port),
                 self._env(SANIC_HOST=self.host, ACTION_PORT=str(port)),
                 self._checker(f"{self.action_url(i)}/health"), start_timeout=90))
         for i, port in enumerate(self.ports.rasa, 1):
             procs.append(Process(
-                # "--auth-token=...": a generated token may start with "-", which argparse takes for an option
-                f"rasa{i}", [rasa, "run", "--enable-api", f"--auth-token={self.rasa_token}",
-                             "--interface", self.host, "--port", str(port), "--model", str(self.model),
-                             "--endpoints", str(ENDPOINTS), "--credentials", str(ROOT / "credentials.yml")],
+                f"rasa{i}", launchers.rasa_server(rasa, token=self.rasa_token, interface=self.host, port=port,
+                                                  model=str(self.model), endpoints=str(ENDPOINTS),
+                                                  credentials=str(ROOT / "credentials.yml")),
                 self._env(RASA_PORT=str(port)),
                 # /status answers 200 only once the model is loaded (/ answers even without one)
                 self._checker(f"{self.rasa_url(i)}/status?token={self.rasa_token}"), start_timeout=420))
         for i, port in enumerate(self.ports.gateways, 1):
             procs.append(Process(
-                f"gateway{i}", [py, "-m", "bot.gateway"],
+                f"gateway{i}", launchers.gateway(py),
                 self._env(GATEWAY_PORT=str(port), GATEWAY_INSTANCE=f"gateway{i}"),
                 self._checker(f"{self.gateway_url(i)}/health"), start_timeout=90))
         procs.append(Process(

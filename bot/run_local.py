@@ -17,6 +17,7 @@ import urllib.request
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from bot import launchers
 from bot import settings as settings_mod
 from bot.ports import free_port
 from bot.supervisor import Supervisor, clear_leftovers, port_holder
@@ -33,19 +34,13 @@ def _latest_model(model_dir: Path) -> Path:
 
 
 def commands(cfg: settings_mod.Settings, token: str) -> Dict[str, List[str]]:
+    python = str(VENV_BIN / "python")
     return {
-        "action server": [
-            str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions",
-            "--port", str(cfg.action_port), "--quiet",
-        ],
-        "rasa server": [
-            str(VENV_BIN / "rasa"), "run", "--enable-api",
-            "--interface", cfg.bind_host, "--port", str(cfg.rasa_port),
-            f"--auth-token={token}",  # "=": a generated token may start with "-"
-            "--model", str(_latest_model(cfg.model_dir)),
-            "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
-        ],
-        "gateway": [str(VENV_BIN / "python"), "-m", "bot.gateway"],
+        "action server": launchers.action_server(python, port=cfg.action_port),
+        "rasa server": launchers.rasa_server(
+            str(VENV_BIN / "rasa"), token=token, interface=cfg.bind_host, port=cfg.rasa_port,
+            model=str(_latest_model(cfg.model_dir)), endpoints="endpoints.yml", credentials="credentials.yml"),
+        "gateway": launchers.gateway(python),
     }
 
 

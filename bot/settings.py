@@ -19,7 +19,12 @@
 | SERVICE_HOURS_FILE| config/service_hours.yml    | staffed webchat and advice line hours, closures       |
 | MAX_MESSAGE_CHARS | 2000                        | longest message a family can send                     |
 | RATE_LIMIT        | 8/20                        | messages per seconds a family can send (8 in 20 s)    |
-| SESSION_IDLE_MINUTES | 60                       | an adviser is logged out after this long idle         |
+| SOCKET_BUFFER_BYTES | 32768                     | largest socket.io packet or websocket frame accepted; bigger closes that socket |
+| NEW_CHATS_PER_ADDRESS | 10/600                  | new chats per seconds from one client address, shared by every gateway (0: no limit) |
+| MESSAGES_PER_ADDRESS | 24/20                   | messages per seconds from one client address across all its chats, shared by every gateway (0: no limit) |
+| QUEUE_PLACES_PER_ADDRESS | 1                    | chats from one client address queued or live at once (0: no limit) |
+| SESSION_IDLE_MINUTES | 30                       | an adviser is logged out after this long without a request (ASVS L2) |
+| RESUME_IDLE_MINUTES | 60                        | a family's stored chat id resumes its chat only within this long of its last activity (queued or live chats: always) |
 | RASA_URL          | http://BIND_HOST:RASA_PORT  | where the gateway reaches Rasa (scaled: a load balancer)|
 | ACTION_URL        | http://BIND_HOST:ACTION_PORT | action server base URL the gateway health-checks     |
 | RASA_SERVER_URLS  | RASA_URL                    | every Rasa server, comma-separated: a promoted model is loaded into each |
@@ -54,7 +59,12 @@ class Settings:
     cookie_secure: bool = False
     max_message_chars: int = 2000
     rate_limit: Tuple[int, int] = (8, 20)
-    session_idle_minutes: int = 60
+    socket_buffer_bytes: int = 32 * 1024
+    new_chats_per_address: Tuple[int, int] = (10, 600)  # (0, 0): no limit
+    queue_places_per_address: int = 1  # 0: no limit
+    messages_per_address: Tuple[int, int] = (24, 20)  # (0, 0): no limit
+    session_idle_minutes: int = 30
+    resume_idle_minutes: int = 60
     rasa_url_override: str = ""
     action_url_override: str = ""
     redis_url: str = ""
@@ -115,14 +125,17 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int = 1) -> int:
     return value
 
 
-def _rate(env: Mapping[str, str]) -> Tuple[int, int]:
-    raw = env.get("RATE_LIMIT", "8/20")
+def _rate(env: Mapping[str, str], name: str = "RATE_LIMIT", default: str = "8/20", what: str = "messages",
+          may_be_off: bool = False) -> Tuple[int, int]:
+    raw = env.get(name, default)
+    if may_be_off and raw.strip() == "0":
+        return 0, 0
     try:
         count, seconds = (int(part) for part in raw.split("/"))
     except ValueError:
-        raise SystemExit(f"RATE_LIMIT={raw!r} should look like 8/20 (messages/seconds)")
+        raise SystemExit(f"{name}={raw!r} should look like {default} ({what}/seconds)")
     if count < 1 or seconds < 1:
-        raise SystemExit(f"RATE_LIMIT={raw!r} must be positive")
+        raise SystemExit(f"{name}={raw!r} must be positive" + (" (or 0 for no limit)" if may_be_off else ""))
     return count, seconds
 
 
@@ -146,7 +159,14 @@ def load(env: Mapping[str, str] = os.environ) -> Settings:
         cookie_secure=env.get("COOKIE_SECURE", "0").lower() in ("1", "true", "yes"),
         max_message_chars=_int(env, "MAX_MESSAGE_CHARS", 2000),
         rate_limit=_rate(env),
-        session_idle_minutes=_int(env, "SESSION_IDLE_MINUTES", 60),
+        # 4096 at least: a message of MAX_MESSAGE_CHARS must fit, or it would close the socket instead
+        # of getting the polite "too long" answer
+        socket_buffer_bytes=_int(env, "SOCKET_BUFFER_BYTES", 32 * 1024, low=4096),
+        new_chats_per_address=_rate(env, "NEW_CHATS_PER_ADDRESS", "10/600", "chats", may_be_off=True),
+        queue_places_per_address=_int(env, "QUEUE_PLACES_PER_ADDRESS", 1, low=0),
+        messages_per_address=_rate(env, "MESSAGES_PER_ADDRESS", "24/20", "messages", may_be_off=True),
+        session_idle_minutes=_int(env, "SESSION_IDLE_MINUTES", 30),
+        resume_idle_minutes=_int(env, "RESUME_IDLE_MINUTES", 60),
         rasa_url_override=env.get("RASA_URL", "").rstrip("/"),
         action_url_override=env.get("ACTION_URL", "").rstrip("/"),
         redis_url=env.get("GATEWAY_REDIS_URL", ""),

@@ -3,9 +3,12 @@ reads a conversation that is not theirs by guessing ids. Through public HTTP and
 (tests/gateway_harness.py: real sockets on loopback, injected clock)."""
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import secrets
+import threading
+from datetime import timedelta
 from http.cookies import SimpleCookie
 from typing import Dict, List, Tuple
 
@@ -252,25 +255,89 @@ async def login_from(h: Harness, address: str, username: str, password: str) -> 
         return found.group(1) if found else ""
 
 
-async def test_five_failures_for_one_user_lock_that_user_from_every_address(h):
-    for n in range(5):
-        assert await login_from(h, f"198.51.100.{n}", "sam", "wrong") == "The username or password is not right."
-    refused = await login_from(h, "203.0.113.9", "sam", PASSWORD)  # right password, new address
-    assert refused.startswith("Too many failed attempts. Try again in 15 minutes")
-    assert await login_from(h, "203.0.113.9", "alex", PASSWORD) == "logged in"  # others unaffected
-    h.clock.advance(14 * 60)
-    assert (await login_from(h, "203.0.113.9", "sam", PASSWORD)).startswith("Too many failed attempts")
-    h.clock.advance(61)
-    assert await login_from(h, "203.0.113.9", "sam", PASSWORD) == "logged in"
+async def test_failures_from_one_address_never_lock_the_adviser_out_from_another(h):
+    """Security review (issue 16): the lock is per (username, address), so someone guessing Sam's
+    password slows down only their own guesses."""
+    for _ in range(5):
+        assert await login_from(h, "198.51.100.1", "sam", "wrong") == "The username or password is not right."
+    assert await login_from(h, "198.51.100.1", "sam", PASSWORD) == "Too many failed attempts. Try again in 1 minute."
+    assert await login_from(h, "203.0.113.9", "sam", PASSWORD) == "logged in"  # Sam, from elsewhere
+    assert await login_from(h, "198.51.100.1", "alex", PASSWORD) == "logged in"  # others from that address
 
 
-async def test_five_failures_from_one_address_lock_that_address_for_every_user(h):
-    for n in range(5):
+async def test_each_further_failure_from_that_address_doubles_the_wait(h):
+    for _ in range(5):
+        await login_from(h, "198.51.100.2", "sam", "wrong")
+    waits = (1, 2, 4, 8, 15, 15)  # minutes: doubling from the sixth failure, at most 15
+    for number, minutes in enumerate(waits):
+        plural = "s" if minutes != 1 else ""
+        assert await login_from(h, "198.51.100.2", "sam", "wrong") == \
+            f"Too many failed attempts. Try again in {minutes} minute{plural}."
+        h.clock.advance(minutes * 60 - 1)
+        assert (await login_from(h, "198.51.100.2", "sam", PASSWORD)).startswith("Too many failed attempts")
+        h.clock.advance(1)
+        if number < len(waits) - 1:  # one more failure: the next wait is longer
+            assert await login_from(h, "198.51.100.2", "sam", "wrong") == "The username or password is not right."
+    assert await login_from(h, "198.51.100.2", "sam", PASSWORD) == "logged in"
+    assert await login_from(h, "198.51.100.2", "sam", "wrong") == "The username or password is not right."  # reset
+
+
+async def test_twenty_failures_from_one_address_lock_that_address_for_every_user(h):
+    for n in range(20):
         assert await login_from(h, "198.51.100.7", f"nobody{n}", "wrong") == "The username or password is not right."
     assert (await login_from(h, "198.51.100.7", "alex", PASSWORD)).startswith("Too many failed attempts")
     assert await login_from(h, "198.51.100.8", "alex", PASSWORD) == "logged in"  # another address
     h.clock.advance(15 * 60 + 1)
     assert await login_from(h, "198.51.100.7", "alex", PASSWORD) == "logged in"
+
+
+async def test_successful_logins_are_not_held_against_their_address(h):
+    for _ in range(22):  # an office where everyone signs in from one address
+        assert await login_from(h, "198.51.100.30", "kim", PASSWORD) == "logged in"
+    assert await login_from(h, "198.51.100.30", "sam", PASSWORD) == "logged in"
+
+
+async def test_parallel_guesses_get_no_more_than_the_free_attempts(h, monkeypatch):
+    """The password is checked in a worker thread: an attempt is counted before it, so a burst of guesses
+    sent at once is not all checked before the first failure is recorded."""
+    from bot.gateway import security
+
+    checked = []
+    real = security.check_password
+
+    def counting(password_hash, password):
+        checked.append(password)
+        return real(password_hash, password)
+
+    monkeypatch.setattr(security, "check_password", counting)
+    answers = await asyncio.gather(*(login_from(h, "198.51.100.40", "sam", f"guess {n}") for n in range(12)))
+    assert len(checked) == 5
+    assert answers.count("The username or password is not right.") == 5
+    assert sum(a.startswith("Too many failed attempts") for a in answers) == 7
+
+
+async def test_password_checks_run_in_a_worker_thread_not_on_the_event_loop(h, monkeypatch):
+    from bot.gateway import security
+
+    loop_thread = threading.get_ident()
+    started, release = threading.Event(), threading.Event()
+    seen = {}
+    real = security.check_password
+
+    def slow(password_hash, password):  # argon2 held up until the test lets it go
+        seen["thread"] = threading.get_ident()
+        started.set()
+        seen["released"] = release.wait(3)
+        return real(password_hash, password)
+
+    monkeypatch.setattr(security, "check_password", slow)
+    login = asyncio.ensure_future(login_from(h, "198.51.100.50", "sam", PASSWORD))
+    await wait_until(started.is_set)
+    async with aiohttp.ClientSession() as other:  # meanwhile the gateway still answers everyone else
+        assert (await other.get(h.base + "/health")).status == 200
+    release.set()
+    assert await login == "logged in"
+    assert seen["thread"] != loop_thread and seen["released"] is True
 
 
 async def test_four_failures_then_success_is_not_throttled(h):
@@ -388,6 +455,33 @@ async def test_with_cookie_secure_the_session_cookie_is_secure_httponly_and_stri
         await h.stop()
 
 
+async def test_the_session_cookie_ends_with_the_browser(h):
+    """No Max-Age or Expires: closing the browser signs the adviser out (the gateway still ends the
+    session after SESSION_IDLE_MINUTES and 12 hours)."""
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as client:
+        page = await client.get(h.base + "/console/login")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', await page.text()).group(1)
+        response = await client.post(h.base + "/console/login", allow_redirects=False,
+                                     data={"username": "sam", "password": PASSWORD, "csrf": csrf})
+        assert response.status == 302
+        for answer in (page, response):
+            [header] = [v for v in answer.headers.getall("Set-Cookie", []) if v.startswith("adviser_session=")]
+            morsel = SimpleCookie(header)["adviser_session"]
+            assert morsel["max-age"] == "" and morsel["expires"] == "", header
+        assert (await client.get(h.base + "/console/api/state")).status == 200
+
+
+async def test_even_a_busy_session_ends_after_12_hours(h):
+    sam = await h.adviser("sam", available=False)
+    for _ in range(35):  # a request every 20 minutes: never idle, 11 h 40 min in all
+        h.clock.advance(20 * 60)
+        assert (await sam.get("/console/api/state"))[0] == 200
+    h.clock.advance(20 * 60 + 1)  # just over 12 hours since the login
+    assert (await sam.get("/console/api/state"))[0] == 401
+    await h.gateway.tick()
+    await wait_until(lambda: not sam.sio.connected)
+
+
 # -- (h) the console socket and other sites -----------------------------------------------------------
 async def test_console_socket_refuses_other_origins_and_accepts_its_own(h):
     sam = await h.adviser("sam", available=False, socket=False)
@@ -402,3 +496,166 @@ async def test_console_socket_refuses_other_origins_and_accepts_its_own(h):
                           headers={"Cookie": sam.cookie_header(), "Origin": h.base})
         assert own.connected
         await own.disconnect()
+
+
+# -- (i) console sockets end with their session (security review, issue 16) ----------------------------
+def session_ids(h: Harness, username: str) -> List[str]:
+    import sqlalchemy as sa
+    from bot.gateway.store import adviser_sessions
+
+    with h.gateway.store.engine.connect() as conn:
+        return list(conn.execute(sa.select(adviser_sessions.c.id)
+                                 .where(adviser_sessions.c.username == username)).scalars())
+
+
+async def test_logout_closes_that_sessions_console_sockets_at_once(h):
+    sam = await h.adviser("sam", available=False)
+    alex = await h.adviser("alex", available=False)
+    assert sam.sio.connected and alex.sio.connected
+    await sam.http.post(h.base + "/console/logout", data={"csrf": sam.csrf})
+    await wait_until(lambda: not sam.sio.connected)
+    assert alex.sio.connected
+    assert h.gateway.store.open_sockets("sam", h.clock() - timedelta(seconds=30)) == 0
+
+
+async def test_logout_on_another_gateway_closes_the_socket_here_within_one_round(h):
+    sam = await h.adviser("sam", available=False)
+    [session] = session_ids(h, "sam")
+    h.gateway.store.end_session(session)  # what a logout through another gateway does
+    await h.gateway.tick()
+    await wait_until(lambda: not sam.sio.connected)
+
+
+async def test_an_idle_session_closes_its_console_socket(h):
+    sam = await h.adviser("sam", available=False)
+    h.clock.advance(29 * 60)  # SESSION_IDLE_MINUTES is 30
+    await h.gateway.tick()
+    assert sam.sio.connected
+    status, _ = await sam.get("/console/api/state")  # a request: the idle time starts again
+    assert status == 200
+    h.clock.advance(29 * 60)
+    await h.gateway.tick()
+    assert sam.sio.connected
+    h.clock.advance(2 * 60)  # 31 minutes without a request
+    await h.gateway.tick()
+    await wait_until(lambda: not sam.sio.connected)
+    status, _ = await sam.get("/console/api/state")
+    assert status == 401
+
+
+async def test_a_removed_account_loses_its_console_socket(h):
+    sam = await h.adviser("sam", available=False)
+    h.gateway.store.remove_user("sam")  # python -m bot.gateway.users remove sam
+    await h.gateway.tick()
+    await wait_until(lambda: not sam.sio.connected)
+
+
+async def test_every_console_event_checks_the_session_first(h):
+    sam = await h.adviser("sam")
+    family = await h.family()
+    await family.say("/speak_to_adviser")
+    await wait_until(lambda: family.of("handoff"))
+    status, _ = await sam.post(f"/console/api/conversations/{family.session_id}/takeover")
+    assert status == 200
+    await sam.sio.emit("adviser_typing", {"conversation_id": family.session_id, "typing": True}, namespace="/console")
+    await wait_until(lambda: {"typing": True} in family.of("bot_typing"))
+    typing_before = len(family.of("bot_typing"))
+    [session] = session_ids(h, "sam")
+    h.gateway.store.end_session(session)  # logged out elsewhere; no background round has run yet
+    await sam.sio.emit("adviser_typing", {"conversation_id": family.session_id, "typing": True}, namespace="/console")
+    await wait_until(lambda: not sam.sio.connected)
+    assert len(family.of("bot_typing")) == typing_before  # the family saw nothing of it
+
+
+# -- (j) who may read a transcript (security review, issue 16) -----------------------------------------
+async def test_advisers_read_only_waiting_live_or_their_own_chats_and_staff_reviews_are_audited(h):
+    sam = await h.adviser("sam", socket=False)
+    alex = await h.adviser("alex", socket=False)
+    kim = await h.adviser("kim", available=False, socket=False)
+    bot_only = await h.family()
+    await bot_only.say("my private situation")
+    await wait_until(lambda: bot_only.texts())
+    family = await h.family()
+    await family.say("/speak_to_adviser")
+    await wait_until(lambda: family.of("handoff"))
+    chat = f"/console/api/conversations/{family.session_id}"
+    assert (await alex.get(chat))[0] == 200  # queued: any adviser may read it before taking it
+    assert (await sam.post(chat + "/takeover"))[0] == 200
+    assert (await alex.get(chat))[0] == 200  # live
+    assert (await sam.post(chat + "/end", {"text": "Take care."}))[0] == 200
+
+    status, body = await alex.get(chat)  # ended, and Alex took no part
+    assert status == 403 and set(body) == {"error"} and "staff" in body["error"]
+    status, body = await alex.get(f"/console/api/conversations/{bot_only.session_id}")  # never queued
+    assert status == 403 and set(body) == {"error"}
+    status, transcript = await sam.get(chat)  # Sam took part
+    assert status == 200 and "Take care." in [m["text"] for m in transcript["messages"]]
+    status, transcript = await kim.get(f"/console/api/conversations/{bot_only.session_id}")  # staff: any
+    assert status == 200 and transcript["messages"][0]["text"] == "my private situation"
+
+    log = [(e["actor"], e["action"], e["conversation_id"]) for e in h.gateway.store.audit_log()]
+    assert ("kim", "viewed_as_staff", bot_only.session_id) in log
+    assert ("alex", "view_refused", family.session_id) in log
+    assert ("alex", "view_refused", bot_only.session_id) in log
+    assert ("sam", "viewed", family.session_id) in log
+
+
+async def test_failed_logins_from_one_address_write_a_capped_number_of_audit_rows(h):
+    from bot.gateway.limits import AUDIT_ROWS_PER_ADDRESS
+
+    for n in range(AUDIT_ROWS_PER_ADDRESS[0] + 10):  # failures, then "too many" refusals
+        await login_from(h, "198.51.100.60", f"nobody{n}", "wrong")
+    rows = [e for e in h.gateway.store.audit_log(1000) if e["action"] in ("login_failed", "login_throttled")]
+    assert len(rows) == AUDIT_ROWS_PER_ADDRESS[0]
+    assert await login_from(h, "198.51.100.61", "sam", PASSWORD) == "logged in"
+    assert [e["action"] for e in h.gateway.store.audit_log(1)] == ["login"]  # a login is always audited
+
+
+async def test_resetting_a_password_ends_that_accounts_sessions(h, monkeypatch):
+    from bot.gateway import users
+
+    sam = await h.adviser("sam", available=False)
+    alex = await h.adviser("alex", available=False)
+    monkeypatch.setenv("VAR_DIR", str(h.tmp))
+    monkeypatch.setenv("GATEWAY_DB_URL", h.gateway.settings.gateway_db_url)
+    monkeypatch.setenv("ADVISER_PASSWORD", "a new password for sam")
+    assert users.main(["add", "sam"]) == 0
+    await h.gateway.tick()
+    await wait_until(lambda: not sam.sio.connected)
+    assert (await sam.get("/console/api/state"))[0] == 401
+    assert alex.sio.connected and (await alex.get("/console/api/state"))[0] == 200
+    assert await login_from(h, "198.51.100.62", "sam", "a new password for sam") == "logged in"
+
+
+# -- (k) no client address is kept in the clear, and the pseudonymous keys only as long as needed ------
+def table_rows(h: Harness, table) -> list:
+    import sqlalchemy as sa
+
+    with h.gateway.store.engine.connect() as conn:
+        return [dict(row._mapping) for row in conn.execute(sa.select(table))]
+
+
+async def test_failed_logins_keep_no_address_in_the_clear(h):
+    from bot.gateway.store import login_failures
+
+    await login_from(h, "198.51.100.70", "sam", "wrong")
+    keys = [row["key"] for row in table_rows(h, login_failures)]
+    assert keys and not any("198.51.100.70" in key for key in keys)
+    assert all(h.gateway.address_key("198.51.100.70") in key for key in keys)
+
+
+async def test_the_background_round_forgets_addresses_no_limit_needs_any_more(h):
+    from bot.gateway.store import conversations, login_failures, rate_events
+
+    chatting = await h.family(address="203.0.113.141")
+    await chatting.say("hello")
+    await wait_until(lambda: chatting.texts())
+    await login_from(h, "198.51.100.71", "nobody", "wrong")
+    assert table_rows(h, login_failures) and table_rows(h, rate_events)
+    h.clock.advance(2 * 3600)
+    await h.gateway.tick()
+    assert table_rows(h, login_failures) == [] and table_rows(h, rate_events) == []
+    h.clock.advance(23 * 3600)  # a day after its last message, an idle chat's address key goes
+    await h.gateway.tick()
+    keys = {row["id"]: row["address_key"] for row in table_rows(h, conversations)}
+    assert keys[chatting.session_id] is None

@@ -7,7 +7,7 @@ import aiohttp
 import pytest
 import socketio
 
-from tests.gateway_harness import OUT_OF_HOURS, Harness, wait_until
+from tests.gateway_harness import IN_HOURS, OUT_OF_HOURS, Harness, wait_until
 
 
 @pytest.fixture
@@ -480,3 +480,248 @@ async def test_while_waiting_with_rasa_down_the_rules_still_flag_a_crisis(h):
     await family.say("he's got a knife and he's hitting her right now")
     await wait_until(lambda: sam.of("alert"))
     assert any("999" in t for t in family.texts())
+
+
+# -- security review (issue 16) ------------------------------------------------------------------------
+# 1. "/..." reaches Rasa as an intent only if it is a button the bot offered in that conversation.
+async def test_a_slash_message_the_bot_did_not_offer_reaches_rasa_as_plain_words(h):
+    family = await h.family()
+    for typed in ('/inform{"council": "Made-up Council", "proceedings_stage": "court"}', "/restart",
+                  "  / /emergency_risk@0.99"):
+        await family.say(typed)
+    await wait_until(lambda: len(h.rasa.received) == 3)
+    assert h.rasa.received == ['inform{"council": "Made-up Council", "proceedings_stage": "court"}', "restart",
+                               "emergency_risk@0.99"]
+    assert not any(text.lstrip().startswith("/") for text in h.rasa.received)
+    # the family's own words are kept as typed, for the family and the adviser
+    echoed = [e["message"]["text"] for e in family.of("user_echo")]
+    assert echoed[:2] == ['/inform{"council": "Made-up Council", "proceedings_stage": "court"}', "/restart"]
+
+
+async def test_a_button_offered_in_one_chat_is_not_an_intent_in_another(h):
+    offered = await h.family()
+    await offered.say("section 20")
+    await wait_until(lambda: offered.texts())
+    other = await h.family()
+    await other.say("/more", client_id="o1")
+    await wait_until(lambda: "You said: more" in other.texts())
+    await offered.say("/more", client_id="b1")  # the chat that was offered it: sent as the payload
+    await wait_until(lambda: "You said: /more" in offered.texts())
+    assert h.rasa.received[-2:] == ["more", "/more"]
+
+
+async def test_rasa_webchats_opening_payload_is_still_an_intent(h):
+    family = await h.family()
+    await family.say("/greet")
+    await wait_until(lambda: family.texts())
+    assert h.rasa.received == ["/greet"]
+
+
+async def test_a_lone_slash_is_answered_as_empty_and_not_sent(h):
+    family = await h.family()
+    await family.say(" / / ", client_id="s1")
+    await wait_until(lambda: family.texts())
+    assert "empty" in family.texts()[0] and h.rasa.received == []
+
+
+async def test_while_waiting_a_slash_message_still_goes_through_the_safety_net(h):
+    sam = await h.adviser("sam")
+    family = await h.family()
+    await family.say("adviser please")
+    await wait_until(lambda: family.of("handoff"))
+    await family.say("/he's hitting her right now and I'm scared he'll kill her")
+    await wait_until(lambda: sam.of("alert"))
+    assert sam.of("alert")[-1]["conversation_id"] == family.session_id
+    assert any("999" in t for t in family.texts())
+    await family.say("/i have given my guitar away")
+    await wait_until(lambda: "i have given my guitar away" in h.rasa.parsed)  # Rasa's NLU asked, without "/"
+
+
+# 3. Limits per client address, shared by every gateway through the store.
+async def test_new_chats_from_one_address_are_limited_with_a_clear_answer(h):
+    address = "203.0.113.77"
+    first = [await h.family(address=address) for _ in range(10)]
+    refused = await h.family(address=address, confirmed=False)
+    assert refused.session_id is None  # no session_confirm
+    [answer] = refused.of("bot_uttered")
+    assert "0808 801 0366" in answer["text"] and "999" in answer["text"]
+    assert answer["metadata"]["message"]["sender"] == "system"
+    await refused.say("hello?", client_id="r1")  # a message without a session: refused the same way
+    await wait_until(lambda: len(refused.of("bot_uttered")) == 2)
+    assert refused.of("bot_uttered")[1]["metadata"]["rejected_client_id"] == "r1"
+    assert refused.session_id is None and h.rasa.received == []
+    assert (await h.family(address="203.0.113.78")).session_id  # another address is not affected
+    back = await h.family(first[0].session_id, address=address)  # resuming a chat is not a new one
+    assert back.session_id == first[0].session_id
+    h.clock.advance(601)  # ten minutes later
+    assert (await h.family(address=address)).session_id
+    assert any(entry["action"] == "new_chat_refused" for entry in h.gateway.store.audit_log())
+
+
+async def test_new_chat_limit_is_configurable_and_can_be_switched_off(tmp_path):
+    h = await Harness(tmp_path).start(NEW_CHATS_PER_ADDRESS="2/60")
+    try:
+        for _ in range(2):
+            assert (await h.family(address="203.0.113.5")).session_id
+        assert (await h.family(address="203.0.113.5", confirmed=False)).session_id is None
+    finally:
+        await h.stop()
+    h = await Harness(tmp_path / "off").start(NEW_CHATS_PER_ADDRESS="0")
+    try:
+        for _ in range(12):
+            assert (await h.family(address="203.0.113.5")).session_id
+    finally:
+        await h.stop()
+
+
+async def test_one_queue_place_per_address(h):
+    sam = await h.adviser("sam")
+    first = await h.family(address="203.0.113.90")
+    await first.say("adviser please")
+    await wait_until(lambda: first.of("handoff"))
+    second = await h.family(address="203.0.113.90")  # another tab on the same connection
+    await second.say("adviser please")
+    await wait_until(lambda: any("only keep one place in the queue" in t for t in second.texts()))
+    assert "0808 801 0366" in [t for t in second.texts() if "one place in the queue" in t][0]
+    assert not second.of("handoff") and h.gateway.store.conversation(second.session_id).state == "bot"
+    assert [c.id for c in h.gateway.store.waiting()] == [first.session_id]
+    other = await h.family(address="203.0.113.91")
+    await other.say("adviser please")
+    await wait_until(lambda: other.of("handoff"))
+    # once the first chat has ended, the second may queue
+    await sam.post(f"/console/api/conversations/{first.session_id}/takeover")
+    await sam.post(f"/console/api/conversations/{first.session_id}/end", {"text": ""})
+    await second.say("adviser please")
+    await wait_until(lambda: second.of("handoff"))
+    assert h.gateway.store.conversation(second.session_id).state == "queued"
+
+
+# 4. A chat is resumed only within RESUME_IDLE_MINUTES (60) of its last activity.
+def test_resumable_is_a_plain_function_of_the_last_activity():
+    from bot.gateway.conversations import resumable
+
+    last = IN_HOURS
+    idle = timedelta(minutes=60)
+    assert resumable("bot", last, last + idle, idle)  # exactly the limit: still resumed
+    assert not resumable("bot", last, last + idle + timedelta(seconds=1), idle)
+    assert not resumable("bot", last, last + timedelta(days=89), idle)  # was: 90 days
+    assert resumable("bot", last, last + timedelta(days=89), None)  # no limit configured
+    assert resumable("queued", last, last + timedelta(hours=3), idle)  # waiting for an adviser keeps its place
+    assert resumable("live", last, last + timedelta(hours=3), idle)
+
+
+async def test_a_chat_idle_for_longer_than_an_hour_is_not_resumed(h):
+    family = await h.family()
+    await family.say("my private situation", client_id="p1")
+    await wait_until(lambda: family.texts())
+    await family.close()
+    h.clock.advance(59 * 60)
+    again = await h.family(family.session_id)  # a reload within the hour: the same chat, its history
+    assert again.session_id == family.session_id
+    await again.sio.emit("history_request", {"session_id": again.session_id, "after_seq": 0})
+    await wait_until(lambda: again.of("history"))
+    assert again.of("history")[0]["messages"][0]["text"] == "my private situation"
+    await again.close()
+    h.clock.advance(60 * 60 + 1)  # idle for an hour since the last message: a new, empty chat
+    later = await h.family(family.session_id)
+    assert later.session_id != family.session_id
+    await later.sio.emit("history_request", {"session_id": family.session_id, "after_seq": 0})
+    await wait_until(lambda: later.of("history"))
+    assert later.of("history")[0]["messages"] == []
+    assert any(e["action"] == "resume_refused" for e in h.gateway.store.audit_log())
+
+
+async def test_a_family_waiting_for_an_adviser_keeps_its_chat_however_long_the_wait(h):
+    await h.adviser("sam")
+    family = await h.family()
+    await family.say("adviser please")
+    await wait_until(lambda: family.of("handoff"))
+    await family.close()
+    h.clock.advance(2 * 60 * 60)
+    assert (await h.family(family.session_id)).session_id == family.session_id
+
+
+async def test_the_resume_window_is_configurable(tmp_path):
+    h = await Harness(tmp_path).start(RESUME_IDLE_MINUTES="5")
+    try:
+        family = await h.family()
+        await family.say("hello", client_id="c1")
+        await wait_until(lambda: family.texts())
+        h.clock.advance(4 * 60)
+        assert (await h.family(family.session_id)).session_id == family.session_id
+        h.clock.advance(5 * 60 + 1)
+        assert (await h.family(family.session_id)).session_id != family.session_id
+    finally:
+        await h.stop()
+
+
+async def test_refusals_from_one_address_write_a_capped_number_of_audit_rows(h):
+    from bot.gateway.limits import AUDIT_ROWS_PER_ADDRESS
+
+    address = "203.0.113.120"
+    for _ in range(10):
+        await h.family(address=address)
+    for _ in range(AUDIT_ROWS_PER_ADDRESS[0] + 5):
+        assert (await h.family(address=address, confirmed=False)).session_id is None
+    refusals = [e for e in h.gateway.store.audit_log(1000) if e["action"] == "new_chat_refused"]
+    assert len(refusals) == AUDIT_ROWS_PER_ADDRESS[0]
+    assert (await h.family(address="203.0.113.121")).session_id  # others unaffected
+
+
+async def test_messages_from_one_address_are_limited_across_all_its_chats(tmp_path):
+    """Ten chats from one address may not each send at the per-chat rate: MESSAGES_PER_ADDRESS counts
+    them together (every gateway through the store)."""
+    h = await Harness(tmp_path).start(MESSAGES_PER_ADDRESS="12/20")
+    try:
+        chats = [await h.family(address="203.0.113.130") for _ in range(4)]
+        other = await h.family(address="203.0.113.131")
+        for n in range(4):  # 16 messages in all, 4 per chat: under the per-chat limit (8 per 20 s)
+            for i, chat in enumerate(chats):
+                await chat.say(f"message {n} in chat {i}", client_id=f"m{n}-{i}")
+        await wait_until(lambda: sum(len(c.texts()) for c in chats) == 16)
+        too_fast = [t for c in chats for t in c.texts() if "faster than I can read" in t]
+        assert len(too_fast) == 4 and len(h.rasa.received) == 12
+        await other.say("hello from elsewhere")
+        await wait_until(lambda: other.texts() == ["You said: hello from elsewhere"])
+        h.clock.advance(21)
+        await chats[0].say("later", client_id="later")
+        await wait_until(lambda: "You said: later" in chats[0].texts())
+    finally:
+        await h.stop()
+
+
+# 5. "End chat and clear": the family ends the chat (and its queue place); it can't be resumed.
+async def test_end_chat_gives_up_the_queue_place_tells_the_adviser_and_cannot_be_resumed(h):
+    sam = await h.adviser("sam")
+    family = await h.family(address="203.0.113.150")
+    await family.say("adviser please")
+    await wait_until(lambda: family.of("handoff"))
+    assert [c.id for c in h.gateway.store.waiting()] == [family.session_id]
+    answer = await family.sio.call("end_chat", {})
+    assert answer == {"ended": True}
+    assert h.gateway.store.waiting() == []
+    assert h.gateway.store.conversation(family.session_id).state == "bot"
+    assert h.rasa.paused[family.session_id] is False  # the bot has the (closed) chat back
+    await wait_until(lambda: any(m.get("conversation_id") == family.session_id and
+                                 "ended the chat" in m["message"]["text"] for m in sam.of("message")))
+    await wait_until(lambda: sam.of("queue") and sam.of("queue")[-1]["queue"] == [])
+    assert any(e["action"] == "family_ended" for e in h.gateway.store.audit_log())
+    # the socket has no chat any more; the old id is not resumed, and the address may queue again
+    again = await h.family(family.session_id, address="203.0.113.150")
+    assert again.session_id != family.session_id
+    await again.say("adviser please")
+    await wait_until(lambda: again.of("handoff"))
+
+
+async def test_end_chat_in_a_live_chat_tells_the_adviser_and_without_a_chat_does_nothing(h):
+    sam = await h.adviser("sam")
+    family = await h.family()
+    await family.say("adviser please")
+    await wait_until(lambda: family.of("handoff"))
+    assert (await sam.post(f"/console/api/conversations/{family.session_id}/takeover"))[0] == 200
+    assert await family.sio.call("end_chat", {}) == {"ended": True}
+    await wait_until(lambda: {"conversation_id": family.session_id, "state": "ended", "adviser": None}
+                     in sam.of("conversation_state"))
+    status, _ = await sam.post(f"/console/api/conversations/{family.session_id}/messages", {"text": "hello?"})
+    assert status == 409  # the adviser can't write into it any more
+    assert await family.sio.call("end_chat", {}) == {"ended": False}  # nothing left to end

@@ -126,20 +126,25 @@ def test_adviser_sockets_are_counted_across_gateways_until_their_gateway_stops_v
 
 
 def _throttle_contract(make_throttle):
-    """The same rules whichever log holds the failures."""
-    keys = ("user:sam", "addr:10.0.0.1")
+    """The same rules whichever log holds the failures: per (username, address) a growing delay after
+    five failures, per address a lock after twenty failures for any usernames."""
     first, second = make_throttle(), make_throttle()
     for i in range(5):
-        assert first.blocked_for(keys, 1000 + i) == 0
-        (first if i % 2 else second).failed(keys, 1000 + i)
-    assert first.blocked_for(keys, 1005) == pytest.approx(895)
-    assert second.blocked_for(("user:alex", "addr:10.0.0.1"), 1005) == pytest.approx(895)  # same address
-    assert second.blocked_for(("user:alex", "addr:10.0.0.2"), 1005) == 0
-    assert first.blocked_for(keys, 1900) == 0  # the first failure fell out of the 15-minute window
-    first.failed(keys, 1900)
-    assert second.blocked_for(keys, 1900.5) == pytest.approx(0.5)  # five again: 1001-1004 and 1900
-    second.succeeded("user:sam")
-    assert first.blocked_for(("user:sam", "addr:10.0.0.9"), 1900.5) == 0
+        assert first.blocked_for("sam", "10.0.0.1", 1000 + i) == 0
+        (first if i % 2 else second).attempt("sam", "10.0.0.1", 1000 + i)
+    assert first.blocked_for("sam", "10.0.0.1", 1005) == pytest.approx(59)  # 60 s after the fifth (1004)
+    assert second.blocked_for("sam", "10.0.0.2", 1005) == 0  # the same adviser from elsewhere
+    assert second.blocked_for("alex", "10.0.0.1", 1005) == 0  # someone else from that address
+    assert second.blocked_for("sam", "10.0.0.1", 1064) == 0
+    first.attempt("sam", "10.0.0.1", 1064)  # the sixth: the wait doubles
+    assert second.blocked_for("sam", "10.0.0.1", 1065) == pytest.approx(119)
+    second.succeeded("sam", "10.0.0.1", 1064)  # ...unless that attempt was the right password
+    assert first.blocked_for("sam", "10.0.0.1", 1065) == 0
+    for n in range(20):  # one address guessing across accounts
+        (first if n % 2 else second).attempt(f"user{n}", "10.0.0.7", 2000 + n)
+    assert first.blocked_for("alex", "10.0.0.7", 2020) == pytest.approx(880)  # 15 min after the first
+    assert second.blocked_for("alex", "10.0.0.8", 2020) == 0
+    assert second.blocked_for("alex", "10.0.0.7", 2900) == 0
 
 
 def test_login_throttle_shared_through_the_store(pair):
@@ -151,3 +156,16 @@ def test_login_throttle_shared_through_the_store(pair):
 def test_login_throttle_in_memory_follows_the_same_rules():
     log = MemoryFailureLog()
     _throttle_contract(lambda: LoginThrottle(log))
+
+
+def test_address_keys_are_forgotten_a_day_after_a_chat_went_quiet_unless_it_is_queued_or_live(pair):
+    one, two = pair
+    for cid in ("quiet", "recent", "waiting", "talking"):
+        one.ensure_conversation(cid, NOW, address_key="k-" + cid)
+    one.enqueue("waiting", NOW)
+    one.enqueue("talking", NOW)
+    one.take_over("talking", "sam", NOW)
+    one.update_conversation("recent", NOW + timedelta(hours=23))
+    assert two.forget_addresses(NOW + timedelta(hours=1)) == 1  # quiet since before this
+    assert {cid: one.conversation(cid).address_key for cid in ("quiet", "recent", "waiting", "talking")} == {
+        "quiet": None, "recent": "k-recent", "waiting": "k-waiting", "talking": "k-talking"}

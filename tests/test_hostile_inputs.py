@@ -113,6 +113,7 @@ def test_at_least_100_generated_inputs(record_property):
 async def test_every_hostile_text_is_answered_politely_or_reaches_rasa_exactly_once(h, errors):
     family = await h.family()
     accepted: List[str] = []
+    to_rasa: List[str] = []
     refused = 0
     for number, case in enumerate(hi.text_cases()):
         h.clock.advance(3)  # slower than the rate limit: this test is about content, not speed
@@ -126,6 +127,7 @@ async def test_every_hostile_text_is_answered_politely_or_reaches_rasa_exactly_o
             assert name == "user_echo", case.name
             assert data["message"]["text"] == clean, case.name
             accepted.append(clean)
+            to_rasa.append(hi.expected_to_rasa(case.text))
             await wait_until(lambda: len(h.rasa.received) == len(accepted))
         else:
             refused += 1
@@ -133,7 +135,8 @@ async def test_every_hostile_text_is_answered_politely_or_reaches_rasa_exactly_o
             assert data["metadata"]["message"]["sender"] == "system"
     await wait_until(lambda: len(family.texts()) == len(accepted) + refused)  # one bot answer per accepted
     assert family.texts().count(hi.EMPTY_REPLY) + family.texts().count(hi.TOO_LONG_REPLY) == refused
-    assert h.rasa.received == accepted  # exactly once each, in order, cleaned
+    assert h.rasa.received == to_rasa  # exactly once each, in order, cleaned, "/..." as plain words
+    assert any(a != r for a, r in zip(accepted, to_rasa))  # the "/..." atoms really were among them
     assert all(not any(c in text for c in "\x00\u202e\u200b\ufeff\u2066") for text in h.rasa.received)
     stored = [m.text for m in h.gateway.store.messages_after(family.session_id) if m.sender == "family"]
     assert stored == accepted  # the transcript is what was accepted, nothing lost, nothing refused kept
@@ -152,6 +155,7 @@ async def test_wrong_types_and_shapes_in_every_family_event(h, errors):
     # session_request: anything that is not a well-formed id gets a fresh, unguessable one
     family = await h.family()
     for name, data in by_event["session_request"]:
+        h.clock.advance(61)  # each is a new chat: a minute apart, under NEW_CHATS_PER_ADDRESS (10/600)
         confirmed = len(family.received)
         family.session_id = None
         await family.sio.emit("session_request", data)
@@ -548,8 +552,64 @@ async def test_a_very_long_static_name_is_404(h):
     assert status == 404
 
 
-async def test_a_100_kb_message_gets_the_polite_too_long_answer(h):
+async def test_a_paste_just_under_the_buffer_limit_gets_the_polite_too_long_answer(h):
     family = await h.family()
-    await family.say("y" * 100_000, client_id="long")
+    await family.say("y" * (hi.MAX_HTTP_BUFFER - 1024), client_id="long")
     await wait_until(lambda: event_for(family, "long"), timeout=2)
     assert event_for(family, "long")[1]["text"] == hi.TOO_LONG_REPLY
+    assert family.sio.connected
+
+
+# -- security review (issue 16), finding 2 ---------------------------------------------------------------
+async def test_an_over_long_message_is_refused_on_its_raw_length_before_any_cleaning(h, monkeypatch):
+    from bot.gateway import conversations
+
+    cleaned = []
+    real = conversations.clean_text
+    monkeypatch.setattr(conversations, "clean_text", lambda raw: cleaned.append(raw) or real(raw))
+    family = await h.family()
+    padded = "\u200b" * hi.MAX_CHARS + "hello"  # short once cleaned, too long as sent
+    await family.say(padded, client_id="padded")
+    await wait_until(lambda: event_for(family, "padded"), timeout=2)
+    assert event_for(family, "padded")[1]["text"] == hi.TOO_LONG_REPLY
+    assert padded not in cleaned and h.rasa.received == []
+    await family.say("x" * hi.MAX_CHARS, client_id="full")  # exactly the limit is still accepted
+    await wait_until(lambda: event_for(family, "full"), timeout=2)
+    assert event_for(family, "full")[0] == "user_echo"
+
+
+async def test_the_socket_buffer_is_32_kb_by_default_and_configurable(tmp_path):
+    h = await Harness(tmp_path).start()
+    try:
+        assert h.gateway.settings.socket_buffer_bytes == hi.MAX_HTTP_BUFFER == 32 * 1024
+        assert h.gateway.sio.eio.max_http_buffer_size == 32 * 1024
+    finally:
+        await h.stop()
+    h = await Harness(tmp_path / "bigger").start(SOCKET_BUFFER_BYTES="65536")
+    try:
+        assert h.gateway.sio.eio.max_http_buffer_size == 65536
+        family = await h.family()
+        await family.say("y" * 40_000, client_id="long")  # over 32 KB, under 64 KB: answered politely
+        await wait_until(lambda: event_for(family, "long"), timeout=2)
+        assert event_for(family, "long")[1]["text"] == hi.TOO_LONG_REPLY
+    finally:
+        await h.stop()
+
+
+async def test_a_compressed_frame_that_inflates_past_the_limit_is_refused_by_the_websocket_itself(h):
+    """permessage-deflate: a few KB on the wire may inflate to megabytes. The websocket refuses it while
+    inflating (close code 1009, message too big) instead of inflating it all first."""
+    async with aiohttp.ClientSession() as http:
+        ws = await http.ws_connect(h.base.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket",
+                                   compress=15)
+        await ws.receive()
+        await ws.send_str("40")
+        await ws.receive()
+        await ws.send_str('42["user_uttered",{"message":"' + "z" * (8 * 1024 * 1024) + '"}]')
+        closing = await ws.receive()
+        while closing.type not in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING):
+            closing = await ws.receive()
+        assert ws.close_code == aiohttp.WSCloseCode.MESSAGE_TOO_BIG
+        await ws.close()
+    assert h.rasa.received == []
+    await still_healthy(h)

@@ -118,3 +118,32 @@ def test_export_days_are_days_in_england():
     assert end - start == 86400 and start == NOW.replace(year=2026, month=6, day=30, hour=23).timestamp()
     with pytest.raises(ValueError, match="before the start"):
         export.day_range(date(2026, 7, 2), date(2026, 7, 1))
+
+
+# -- formula injection in the CSV export (security review, issue 16) -----------------------------------
+@pytest.mark.parametrize("typed", ["=HYPERLINK(\"http://evil.example\",\"click\")", "+44 7700 900123", "-1+1",
+                                   "@SUM(A1:A2)", "\tindented", "\r=1+1"])
+def test_a_cell_a_spreadsheet_would_read_as_a_formula_is_neutralised(typed):
+    assert export.spreadsheet_safe(typed) == "'" + typed
+
+
+@pytest.mark.parametrize("typed", ["hello", "my son is 5 - nearly 6", " =not first", "", None, "'quoted"])
+def test_other_cells_are_left_alone(typed):
+    assert export.spreadsheet_safe(typed) == typed
+
+
+def test_the_csv_export_neutralises_formulas_and_the_jsonl_export_keeps_the_text(tmp_path):
+    cfg = make_config(copy_project(tmp_path / "project"))
+    write_tracker(Path(cfg.tracker_db), [
+        ("=cmd|' /C calc'!A0", [user("=HYPERLINK(\"http://evil.example\",\"click\")", "greet", 0.9, at(DAY)),
+                                 bot("-2+3", at(DAY) + 1, adviser="@sam")]),
+    ])
+    day = (NOW - timedelta(days=1)).date()
+    out = io.StringIO()
+    export.export_transcripts(cfg, day, day, out, fmt="csv", actor="kim", now=NOW, redact=lambda text: text)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert [r["text"] for r in rows] == ["'=HYPERLINK(\"http://evil.example\",\"click\")", "'-2+3"]
+    assert rows[0]["conversation_id"] == "'=cmd|' /C calc'!A0" and rows[1]["adviser"] == "'@sam"
+    out = io.StringIO()
+    export.export_transcripts(cfg, day, day, out, fmt="jsonl", actor="kim", now=NOW, redact=lambda text: text)
+    assert json.loads(out.getvalue().splitlines()[0])["text"] == "=HYPERLINK(\"http://evil.example\",\"click\")"

@@ -45,3 +45,27 @@ def test_tracker_db_may_be_a_file_or_a_database_url():
     assert settings.load({"TRACKER_DB": "var/t.db"}).tracker_db == Path("var/t.db")
     url = "postgresql+psycopg2://u:p@127.0.0.1:55432/rasa"
     assert settings.load({"TRACKER_DB": url}).tracker_db == url
+
+
+def test_abuse_limits_have_safe_defaults_and_can_be_set_or_switched_off():
+    cfg = settings.load({})
+    assert (cfg.socket_buffer_bytes, cfg.new_chats_per_address, cfg.queue_places_per_address) == \
+        (32 * 1024, (10, 600), 1)
+    assert cfg.resume_idle_minutes == 60
+    assert cfg.session_idle_minutes == 30  # ASVS level 2: an adviser's session ends after 30 idle minutes
+    assert cfg.messages_per_address == (24, 20)  # three chats' worth at the per-chat rate
+    assert settings.load({"MESSAGES_PER_ADDRESS": "0"}).messages_per_address == (0, 0)
+    assert settings.load({"RESUME_IDLE_MINUTES": "15"}).resume_idle_minutes == 15
+    cfg = settings.load({"SOCKET_BUFFER_BYTES": "65536", "NEW_CHATS_PER_ADDRESS": "3/60",
+                         "QUEUE_PLACES_PER_ADDRESS": "2"})
+    assert (cfg.socket_buffer_bytes, cfg.new_chats_per_address, cfg.queue_places_per_address) == (65536, (3, 60), 2)
+    cfg = settings.load({"NEW_CHATS_PER_ADDRESS": "0", "QUEUE_PLACES_PER_ADDRESS": "0"})
+    assert (cfg.new_chats_per_address, cfg.queue_places_per_address) == ((0, 0), 0)
+
+
+@pytest.mark.parametrize("name, bad", [("SOCKET_BUFFER_BYTES", "1024"), ("NEW_CHATS_PER_ADDRESS", "ten"),
+                                       ("NEW_CHATS_PER_ADDRESS", "0/600"), ("QUEUE_PLACES_PER_ADDRESS", "-1"),
+                                       ("RESUME_IDLE_MINUTES", "0"), ("MESSAGES_PER_ADDRESS", "24")])
+def test_bad_abuse_limits_are_refused_clearly(name, bad):
+    with pytest.raises(SystemExit, match=name):
+        settings.load({name: bad})

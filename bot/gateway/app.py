@@ -5,6 +5,8 @@ Run it with `python -m bot.gateway` (make run starts it beside Rasa and the acti
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
 import secrets
 import time
@@ -15,7 +17,9 @@ from typing import Any, Callable, Dict, List, Optional
 import socketio
 import sqlalchemy as sa
 from aiohttp import web
+from aiohttp_session import get_session
 from aiohttp_session import setup as setup_sessions
+from engineio.async_drivers import aiohttp as engineio_aiohttp
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
 from actions.content_store import load_content
@@ -25,12 +29,13 @@ from bot.gateway.conversations import (
     ADVISERS_ROOM,
     CONSOLE_NS,
     FAMILY_NS,
+    CLIENT_ID,
     ConversationService,
 )
-from bot.gateway.limits import LoginThrottle
+from bot.gateway.limits import AUDIT_ROWS_PER_ADDRESS, LoginThrottle
 from bot.gateway.rasa_client import RasaClient
 from bot.gateway.realtime import client_manager
-from bot.gateway.security import GATEWAY, SESSION_MAX, security_headers
+from bot.gateway.security import GATEWAY, SESSION_MAX, client_address, security_headers
 from bot.gateway.store import Store, User
 from bot.handoff_decision import HandoffKind, decide, queue_closed_text
 from bot.service_hours import ServicePolicy, load_policy
@@ -41,6 +46,7 @@ VENDOR = settings_mod.ROOT / "node_modules" / "socket.io-client" / "dist"
 ADVISER_GRACE = timedelta(seconds=90)  # an adviser whose console dropped stays available this long (a reload)
 SOCKET_STALE = timedelta(seconds=30)  # a console socket no gateway has vouched for this long is gone
 RETENTION_EVERY = timedelta(days=1)  # old transcripts are deleted at most this often
+ADDRESS_KEPT = timedelta(days=1)  # a quiet chat (not queued or live) keeps its address key this long
 RETENTION_RETRY = timedelta(hours=1)  # after a failed deletion, try again this much later
 RETENTION_CHECK_SECONDS = 60
 RETENTION_ACTOR = "retention job"
@@ -65,6 +71,24 @@ class MalformedPacketsOnOneLine(logging.Filter):
 
 for _name in ("engineio.server", "socketio.server"):
     logging.getLogger(_name).addFilter(MalformedPacketsOnOneLine())
+
+
+class BoundedWebSocket(engineio_aiohttp.WebSocket):
+    """Engine.IO's aiohttp websocket reads frames of any size (max_msg_size=0), and inflates compressed
+    ones (permessage-deflate) without a bound, before Engine.IO compares them with max_http_buffer_size.
+    This one lets aiohttp refuse a larger frame itself (close code 1009), inflated size included."""
+
+    def __init__(self, handler, server):
+        super().__init__(handler, server)
+        self.max_bytes = int(server.max_http_buffer_size) + 1  # aiohttp refuses sizes >= its limit
+
+    async def __call__(self, environ):
+        request = environ["aiohttp.request"]
+        self._sock = web.WebSocketResponse(max_msg_size=self.max_bytes)
+        await self._sock.prepare(request)
+        self.environ = environ
+        await self.handler(self)
+        return self._sock
 
 
 def utc_now() -> datetime:
@@ -95,9 +119,14 @@ class Gateway:
         self.rasa = RasaClient(settings.rasa_url, rasa_token, action_url=settings.action_url)
         self.sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins="*",
                                         client_manager=client_manager(settings.redis_url),
-                                        # 1 MB: a long paste gets the polite "too long" reply
-                                        # (widgets without a limit, e.g. rasa-webchat), not a dropped socket
-                                        max_http_buffer_size=1024 * 1024, logger=False, engineio_logger=False)
+                                        # SOCKET_BUFFER_BYTES (32 KB): a paste over MAX_MESSAGE_CHARS but under
+                                        # this gets the polite "too long" reply; a bigger packet closes that
+                                        # socket (the widget reconnects; nothing accepted is lost)
+                                        max_http_buffer_size=settings.socket_buffer_bytes, logger=False,
+                                        engineio_logger=False)
+        self.sio.eio._async = dict(self.sio.eio._async, websocket=BoundedWebSocket)  # this server only
+        # Client addresses are kept only as a keyed hash (one key for every gateway: SESSION_SECRET).
+        self._address_secret = settings_mod.session_secret(settings).encode()
         self.throttle = LoginThrottle(self.store)
         self._unseen_since: Dict[str, datetime] = {}  # available advisers with no console open, since when
         self.conversations = ConversationService(
@@ -105,7 +134,47 @@ class Gateway:
             max_chars=settings.max_message_chars, rate=settings.rate_limit,
             can_queue=lambda now, advisers: decide(policy, now, advisers).kind is HandoffKind.QUEUE,
             queue_closed_text=lambda now, why: queue_closed_text(decide(policy, now, 0), load_content()),
-            display_name=self.display_name)
+            display_name=self.display_name, new_chats=settings.new_chats_per_address,
+            queue_places=settings.queue_places_per_address, address_messages=settings.messages_per_address,
+            resume_idle=timedelta(minutes=settings.resume_idle_minutes))
+
+    def audit_from_address(self, address_key: str, actor: str, action: str) -> None:
+        """An audit row caused by someone not signed in (a failed or throttled login): at most
+        AUDIT_ROWS_PER_ADDRESS for one client address (its key), shared with the family side's refusals."""
+        now = self.clock()
+        if self.conversations.audit_cap.allow(address_key, now.timestamp()):
+            self.store.audit(actor, action, now)
+
+    def forget_old_limits(self, now: datetime) -> None:
+        """Counted events and failed logins past every limit's window, and the address keys of chats
+        quiet for a day, are deleted: nothing about a client address is kept longer than a limit needs."""
+        wall = self.wall()
+        windows = [self.settings.new_chats_per_address[1], self.settings.messages_per_address[1],
+                   AUDIT_ROWS_PER_ADDRESS[1]]
+        self.store.prune_events(wall - max(windows))
+        self.store.prune_failures(wall - self.throttle.longest_window)
+        self.store.forget_addresses(now - ADDRESS_KEPT)
+
+    def address_key(self, address: str) -> str:
+        """What the store keeps of a client address: a keyed hash, the same on every gateway."""
+        return hmac.new(self._address_secret, address.encode("utf-8", "surrogatepass"),
+                        hashlib.sha256).hexdigest()[:32]
+
+    @property
+    def idle_seconds(self) -> float:
+        return self.settings.session_idle_minutes * 60
+
+    async def close_console_sockets(self, sids: List[str]) -> None:
+        """Disconnect these console sockets of this gateway (their session has ended)."""
+        for sid in sids:
+            self.store.socket_closed(sid)
+            await self.sio.disconnect(sid, namespace=CONSOLE_NS, ignore_queue=True)
+
+    async def close_ended_consoles(self) -> None:
+        """No console socket outlives its session: logout (on any gateway), the idle timeout, the
+        12-hour limit or the account's removal closes it within one background round."""
+        await self.close_console_sockets(
+            self.store.sockets_to_close(self.owner, self.wall(), self.idle_seconds, SESSION_MAX))
 
     def display_name(self, username: Optional[str]) -> str:
         account = self.store.user(username) if username else None
@@ -125,11 +194,13 @@ class Gateway:
 
     async def tick(self) -> None:
         """One round of background work (every gateway runs it): vouch for this gateway's console
-        sockets, mark advisers whose consoles are gone unavailable, answer messages kept while Rasa
+        sockets, close those whose session has ended, mark advisers whose consoles are gone unavailable, answer messages kept while Rasa
         was down, check the queue."""
         now = self.clock()
         self.store.sockets_seen(self.owner, now)
         self.store.forget_sockets(now - SOCKET_STALE)
+        await self.close_ended_consoles()
+        self.forget_old_limits(now)
         await self.check_advisers_present(now)
         await self.conversations.retry_pending()
         await self.conversations.sweep()
@@ -239,16 +310,29 @@ def register_family_events(gateway: Gateway) -> None:
 
     @sio.on("connect", namespace=FAMILY_NS)
     async def connect(sid, environ, auth=None):
-        await sio.save_session(sid, {}, namespace=FAMILY_NS)
+        request = environ.get("aiohttp.request")
+        # the address as client_address sees it (behind our proxy on loopback: X-Forwarded-For's last)
+        address = client_address(request) if request is not None else "?"
+        await sio.save_session(sid, {"address_key": gateway.address_key(address)}, namespace=FAMILY_NS)
 
     @on("session_request")
-    async def session_request(sid, data=None):
+    async def session_request(sid, data=None, client_id=None):
         requested = data.get("session_id") if isinstance(data, dict) else None
-        conversation_id = service.open_session(requested, lambda: secrets.token_hex(16))
-        previous = await conversation_of(sid)
+        session = await sio.get_session(sid, namespace=FAMILY_NS)
+        conversation_id = service.open_session(requested, lambda: secrets.token_hex(16), session.get("address_key"))
+        if conversation_id is None:  # too many new chats from this address: no session_confirm
+            metadata = {"message": {"id": None, "sender": "system", "text": service.texts.too_many_chats,
+                                    "urgent": False, "ask_feedback": False}}
+            if isinstance(client_id, str) and CLIENT_ID.fullmatch(client_id):
+                metadata["rejected_client_id"] = client_id
+            await sio.emit("bot_uttered", {"text": service.texts.too_many_chats, "metadata": metadata},
+                           to=sid, namespace=FAMILY_NS)
+            return
+        previous = session.get("conversation_id")
         if previous and previous != conversation_id:
             sio.leave_room(sid, previous, namespace=FAMILY_NS)
-        await sio.save_session(sid, {"conversation_id": conversation_id}, namespace=FAMILY_NS)
+        await sio.save_session(sid, {"conversation_id": conversation_id, "address_key": session.get("address_key")},
+                               namespace=FAMILY_NS)
         sio.enter_room(sid, conversation_id, namespace=FAMILY_NS)
         await sio.emit("session_confirm", conversation_id, to=sid, namespace=FAMILY_NS)
         state = service.family_state(conversation_id)
@@ -260,9 +344,24 @@ def register_family_events(gateway: Gateway) -> None:
         data = data if isinstance(data, dict) else {}
         conversation_id = await conversation_of(sid)
         if not conversation_id:  # a widget that skipped session_request
-            await session_request(sid, {"session_id": data.get("session_id")})
+            await session_request(sid, {"session_id": data.get("session_id")}, data.get("client_id"))
             conversation_id = await conversation_of(sid)
+            if not conversation_id:
+                return  # refused (too many new chats from this address), and told so
         await service.family_message(conversation_id, data.get("message"), data.get("client_id"))
+
+    @on("end_chat")
+    async def end_chat(sid, data=None):
+        """Ours: "End chat and clear" in the widget. The chat ends (its queue place too) and this socket
+        has no chat until it asks for a new one; the answer (a socket.io ack) says whether one ended."""
+        session = await sio.get_session(sid, namespace=FAMILY_NS)
+        conversation_id = session.get("conversation_id")
+        if not conversation_id:
+            return {"ended": False}
+        ended = await service.family_ended(conversation_id)
+        sio.leave_room(sid, conversation_id, namespace=FAMILY_NS)
+        await sio.save_session(sid, {"address_key": session.get("address_key")}, namespace=FAMILY_NS)
+        return {"ended": ended}
 
     @on("history_request")
     async def history_request(sid, data=None):
@@ -298,20 +397,31 @@ def register_console_events(gateway: Gateway) -> None:
         origin = request.headers.get("Origin")
         if origin and origin.split("://", 1)[-1] != request.host:
             return False  # another site's page may not open an adviser socket
-        user = await current_user(request, gateway.settings.session_idle_minutes * 60, gateway.wall())
+        user = await current_user(request, gateway.idle_seconds, gateway.wall())
         if not user or not gateway.store.user(user):
             return False
-        await sio.save_session(sid, {"user": user}, namespace=CONSOLE_NS)
+        session_id = str((await get_session(request)).get("sid", ""))
+        await sio.save_session(sid, {"user": user, "session": session_id}, namespace=CONSOLE_NS)
         sio.enter_room(sid, ADVISERS_ROOM, namespace=CONSOLE_NS)
-        gateway.store.socket_opened(sid, user, gateway.owner, gateway.clock())
+        gateway.store.socket_opened(sid, user, gateway.owner, gateway.clock(), session_id=session_id)
         return True
 
     @sio.on("disconnect", namespace=CONSOLE_NS)
     async def disconnect(sid):
         gateway.store.socket_closed(sid)  # the background round marks the adviser away after a grace
 
+    async def still_signed_in(sid: str) -> bool:
+        """Every console event first checks the socket's session (ended by logout on any gateway, idle,
+        too old, or the account removed): if it is over, the socket is closed and the event ignored."""
+        if gateway.store.socket_alive(sid, gateway.wall(), gateway.idle_seconds, SESSION_MAX):
+            return True
+        await gateway.close_console_sockets([sid])
+        return False
+
     @sio.on("adviser_typing", namespace=CONSOLE_NS)
     async def adviser_typing(sid, data=None):
+        if not await still_signed_in(sid):
+            return
         session = await sio.get_session(sid, namespace=CONSOLE_NS)
         if isinstance(data, dict) and isinstance(data.get("conversation_id"), str):
             await gateway.conversations.adviser_typing(data["conversation_id"], session.get("user"),
@@ -386,9 +496,11 @@ def create_app(settings: Optional[settings_mod.Settings] = None, **overrides: An
     gateway = Gateway(settings, **overrides)
     app = web.Application(middlewares=[security_headers], client_max_size=256 * 1024)
     app[GATEWAY] = gateway
+    # No max_age: the cookie ends with the browser. The session itself ends after SESSION_IDLE_MINUTES
+    # idle and SESSION_MAX (12 h) in any case (security.current_user, checked against the store).
     setup_sessions(app, EncryptedCookieStorage(
         settings_mod.session_secret(settings), cookie_name="adviser_session", httponly=True,
-        secure=settings.cookie_secure, samesite="Strict", max_age=SESSION_MAX, path="/"))
+        secure=settings.cookie_secure, samesite="Strict", max_age=None, path="/"))
     app.middlewares.append(store_unavailable)
     app.middlewares.append(engineio_answers)  # innermost: after the session middleware
     gateway.sio.attach(app, socketio_path="socket.io")

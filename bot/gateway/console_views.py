@@ -12,11 +12,12 @@ from aiohttp_session import get_session
 from bot.gateway.conversations import Refused
 from bot.gateway.security import (
     GATEWAY,
-    check_password,
+    check_password_off_loop,
     client_address,
     csrf_ok,
     csrf_token,
     hash_password,
+    in_password_worker,
     json_body,
     login_required,
     needs_rehash,
@@ -65,24 +66,27 @@ async def login(request: web.Request) -> web.Response:
     if not csrf_ok(session, form.get("csrf")):
         return _page("login.html", csrf=csrf_token(session),
                      error='<p class="error" role="alert">This page was out of date. Please try again.</p>')
-    keys = ("user:" + username, "ip:" + client_address(request))
+    # the client address only as its keyed hash: failures are kept in the store without it in the clear
+    address = gateway.address_key(client_address(request))
     now = gateway.wall()  # wall-clock seconds: failures are shared by every gateway through the store
-    wait = gateway.throttle.blocked_for(keys, now)
+    wait = gateway.throttle.blocked_for(username, address, now)
     if wait:
-        gateway.store.audit(username or "?", "login_throttled", gateway.clock())
+        gateway.audit_from_address(address, username or "?", "login_throttled")
         minutes = max(1, math.ceil(wait / 60))  # 900 s is 15 minutes, not 16
         return _page("login.html", csrf=csrf_token(session),
                      error=f'<p class="error" role="alert">Too many failed attempts. Try again in {minutes} '
                            f'minute{"s" if minutes != 1 else ""}.</p>')
     account = gateway.store.user(username) if username else None
-    if not check_password(account.password_hash if account else None, password):
-        gateway.throttle.failed(keys, now)
-        gateway.store.audit(username or "?", "login_failed", gateway.clock())
+    # Counted as failed before the check (which waits for a worker thread), so parallel guesses cannot
+    # all get in before the first is counted; taken back below if the password is right.
+    gateway.throttle.attempt(username, address, now)
+    if not await check_password_off_loop(account.password_hash if account else None, password):
+        gateway.audit_from_address(address, username or "?", "login_failed")
         return _page("login.html", csrf=csrf_token(session),
                      error='<p class="error" role="alert">The username or password is not right.</p>')
-    gateway.throttle.succeeded(keys[0])
+    gateway.throttle.succeeded(username, address, now)
     if needs_rehash(account.password_hash):
-        gateway.store.set_password_hash(account.username, hash_password(password))
+        gateway.store.set_password_hash(account.username, await in_password_worker(hash_password, password))
     await start_adviser_session(request, account.username, gateway.wall())
     gateway.store.audit(account.username, "login", gateway.clock())
     raise web.HTTPFound("/console")
@@ -95,10 +99,13 @@ async def logout(request: web.Request) -> web.Response:
     form = await _form(request) or {}
     user = session.get("user")
     if user and csrf_ok(session, form.get("csrf")):
+        session_id = str(session.get("sid", ""))
         gateway.store.audit(user, "logout", gateway.clock())
         gateway.store.set_available(user, False)
-        gateway.store.end_session(str(session.get("sid", "")))
+        gateway.store.end_session(session_id)
         session.invalidate()
+        # this gateway's console sockets of the session close now; other gateways' at their next round
+        await gateway.close_console_sockets(gateway.store.sockets_of_session(session_id, gateway.owner))
         await gateway.advisers_changed()
     raise web.HTTPFound("/console/login")
 
@@ -142,12 +149,26 @@ async def availability(request: web.Request) -> web.Response:
 @routes.get("/console/api/conversations/{id}")
 @login_required()
 async def conversation(request: web.Request) -> web.Response:
+    """A chat's transcript. Advisers may read chats that are queued or live (to pick one up) and those
+    they took part in; staff may review any chat, and each such review is in the audit log."""
     gateway = request.app[GATEWAY]
+    account = request["user"]
+    conversation_id = request.match_info["id"]
+    found = gateway.store.conversation(conversation_id)
+    if found is None:
+        return _refused(Refused("There is no such conversation.", 404))
+    action = "viewed"
+    if found.state not in ("queued", "live") and not gateway.store.took_part(conversation_id, account.username):
+        if account.role != "staff":
+            gateway.store.audit(account.username, "view_refused", gateway.clock(), conversation_id)
+            return _refused(Refused("You can only open a chat that is waiting for an adviser, a live chat, or "
+                                    "a chat you took part in. Ask a member of staff if you need to see it.", 403))
+        action = "viewed_as_staff"
     try:
-        transcript = gateway.conversations.transcript(request.match_info["id"])
+        transcript = gateway.conversations.transcript(conversation_id)
     except Refused as error:
         return _refused(error)
-    gateway.store.audit(request["user"].username, "viewed", gateway.clock(), request.match_info["id"])
+    gateway.store.audit(account.username, action, gateway.clock(), conversation_id)
     return web.json_response(transcript)
 
 

@@ -14,9 +14,9 @@ from typing import Any, Callable, Dict, List, Optional, Protocol
 
 from actions.content_store import load_content
 from actions.replies import emergency
-from bot.gateway.limits import RateLimiter
+from bot.gateway.limits import AUDIT_ROWS_PER_ADDRESS, RateLimiter, SharedRateLimit
 from bot.gateway.rasa_client import RasaClient, RasaUnavailable, earlier_attempt
-from bot.gateway.store import Conversation, Message, Store, iso
+from bot.gateway.store import AddressBusy, Conversation, Message, Store, iso
 from bot.safety.crisis import is_crisis
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,10 @@ MESSAGE_ID = re.compile(r"m_[0-9a-f]{24}")
 MAX_SEQ = 2 ** 62
 ADVICE_LINE = "0808 801 0366"
 DELIVERY_LEASE = timedelta(seconds=45)  # longer than the Rasa client's 30 s timeout
+# "/..." payloads a widget may send without the bot having offered them: rasa-webchat's initPayload opens
+# a chat with /greet. An intent with no entities and no words to check, so harmless; anything else that
+# starts with "/" must be a button the bot offered in the conversation (see family_message).
+WIDGET_PAYLOADS = frozenset({"/greet"})
 
 
 class Emitter(Protocol):
@@ -67,6 +71,17 @@ class Texts:
                         "or call our advice line on " + ADVICE_LINE + " (Monday to Friday 9.30am to 3pm).")
     ended: str = "The adviser has ended the chat. You can keep asking the assistant questions here."
     emergency_waiting: str = "An adviser has been told this is urgent."
+    family_ended: str = ("The family ended the chat with \"End chat and clear\": it is gone from their "
+                         "screen and they can't reply here any more.")
+    too_many_chats: str = ("I can't start a new chat just now, because a lot of chats have been started from "
+                           "this internet connection in the last few minutes. Please try again in a few "
+                           f"minutes, or call our free advice line on {ADVICE_LINE} (Monday to Friday 9.30am "
+                           "to 3pm). If a child is in danger, call 999.")
+    already_queued: str = ("A chat from this internet connection is already waiting for an adviser or talking "
+                           "to one, perhaps in another tab or window. I can only keep one place in the queue "
+                           "for each connection, so I haven't added this chat. Please carry on in the other "
+                           f"chat, or call our free advice line on {ADVICE_LINE} (Monday to Friday 9.30am "
+                           "to 3pm).")
 
 
 def clean_text(raw: Any) -> str:
@@ -85,13 +100,36 @@ def clean_text(raw: Any) -> str:
     return "".join(kept).strip()
 
 
+def as_plain_text(text: str) -> str:
+    """Text Rasa reads as words, never as an intent: Rasa strips a message and treats one starting with
+    "/" as `/intent{entities}` (skipping NLU and its safety net), so leading slashes (and the spaces
+    around them) go. Only a button payload the bot offered is sent as it is."""
+    plain = text.strip()
+    while plain.startswith("/"):
+        plain = plain[1:].strip()
+    return plain
+
+
+def resumable(state: str, last_activity: Optional[datetime], now: datetime, idle: Optional[timedelta]) -> bool:
+    """Whether a chat may be resumed from a widget's stored id: within `idle` of its last message or
+    change of state (None: no limit). A chat waiting for or talking to an adviser keeps its place
+    however long the wait (the queue's own checks hand it back when advisers go)."""
+    if state in ("queued", "live") or idle is None or last_activity is None:
+        return True
+    return now - last_activity <= idle
+
+
 def valid_session_id(value: Any) -> bool:
     return isinstance(value, str) and bool(SESSION_ID.fullmatch(value))
 
 
 def buttons_from(answer: Dict[str, Any]) -> List[Dict[str, str]]:
+    """The buttons (or quick replies) of one of Rasa's answers: stored with the bot's message, they are
+    the only "/..." payloads the family may send back as intents."""
+    offered = [b for key in ("buttons", "quick_replies") if isinstance(answer.get(key), list)
+               for b in answer[key]]
     return [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
-            for b in answer.get("buttons") or [] if isinstance(b, dict)]
+            for b in offered if isinstance(b, dict)]
 
 
 def bot_uttered(message: Message) -> Dict[str, Any]:
@@ -109,7 +147,9 @@ class ConversationService:
                  can_queue: Callable[[datetime, int], bool] = lambda now, advisers: advisers > 0,
                  queue_closed_text: Callable[[datetime, str], str] = lambda now, why: "",
                  display_name: Callable[[str], str] = lambda username: username,
-                 texts: Texts = Texts(), owner: str = "gateway"):
+                 texts: Texts = Texts(), owner: str = "gateway", new_chats: tuple = (10, 600),
+                 queue_places: int = 1, resume_idle: Optional[timedelta] = timedelta(minutes=60),
+                 audit_cap: Optional[SharedRateLimit] = None, address_messages: tuple = (24, 20)):
         self.store = store
         self.rasa = rasa
         self.emitter = emitter
@@ -117,6 +157,13 @@ class ConversationService:
         self.monotonic = monotonic
         self.max_chars = max_chars
         self.limiter = RateLimiter(*rate)
+        self.new_chats = SharedRateLimit(store, *new_chats, prefix="chat:")  # per address, every gateway
+        # messages per address across all its chats (the per-chat `limiter` alone allows 10 chats x 8)
+        self.address_messages = SharedRateLimit(store, *address_messages, prefix="msg:")
+        # audit rows a family's address can cause (refusals), shared with the console's login
+        self.audit_cap = audit_cap or SharedRateLimit(store, *AUDIT_ROWS_PER_ADDRESS, prefix="audit:")
+        self.queue_places = queue_places  # queued or live chats per address (0: no limit)
+        self.resume_idle = resume_idle  # a stored chat id resumes only within this of its last activity
         self.can_queue = can_queue
         self.queue_closed_text = queue_closed_text
         self.display_name = display_name
@@ -150,42 +197,98 @@ class ConversationService:
         await self._to_family(conversation_id, "bot_uttered", {"text": text, "metadata": metadata})
 
     # -- family side --------------------------------------------------------------------------
-    def open_session(self, requested: Any, new_id: Callable[[], str]) -> str:
+    def open_session(self, requested: Any, new_id: Callable[[], str],
+                     address_key: Optional[str] = None) -> Optional[str]:
         """The conversation a family's socket belongs to: the one it asks to resume if the gateway
         issued it (ids come only from session_confirm, 128 random bits), else a new one. A client
-        cannot choose an id, so nobody can claim a conversation by guessing or inventing its id."""
-        if valid_session_id(requested) and self.store.conversation(requested) is not None:
+        cannot choose an id, so nobody can claim a conversation by guessing or inventing its id.
+
+        `address_key` stands for the socket's client address: it is kept on the conversation (one queue
+        place per address), and new chats per address are limited (None: the limit says no)."""
+        now = self.clock()
+        existing = self.store.conversation(requested) if valid_session_id(requested) else None
+        if existing is not None and not existing.closed and resumable(existing.state, existing.updated_at, now,
+                                                                      self.resume_idle):
+            if address_key:
+                self.store.set_address_key(requested, address_key)
             return requested
+        if existing is not None:  # idle too long or ended: a new chat; the old one is kept until retention
+            self.audit_refusal(address_key, "resume_refused", now, requested,
+                               "ended by the family" if existing.closed else "idle for longer than the resume limit")
+        if address_key and not self.new_chats.allow(address_key, now.timestamp()):
+            self.audit_refusal(address_key, "new_chat_refused", now, detail="too many new chats from one address")
+            return None
         session_id = new_id()
-        self.store.ensure_conversation(session_id, self.clock())
+        self.store.ensure_conversation(session_id, now, address_key=address_key)
         return session_id
+
+    async def family_ended(self, conversation_id: str) -> bool:
+        """The family pressed "End chat and clear": a queue place is given up, a live chat ends (its
+        adviser is told), the bot has the chat back, and it is never resumed. False if already ended."""
+        now = self.clock()
+        conversation = self.store.conversation(conversation_id)
+        if conversation is None or conversation.closed:
+            return False
+        with_adviser = conversation.state in ("queued", "live")
+        if with_adviser:
+            await self._to_advisers("message", {"conversation_id": conversation_id, "message": self.store.add_message(
+                conversation_id, "system", self.texts.family_ended, now).public()})
+            self.store.back_to_bot(conversation_id, now)
+            try:
+                await self.rasa.resume(conversation_id)
+            except RasaUnavailable as error:
+                log.warning("could not resume Rasa for %s: %s", conversation_id, error)
+        self.store.update_conversation(conversation_id, now, closed=True)
+        self.store.audit("family", "family_ended", now, conversation_id)
+        if with_adviser:
+            await self._to_advisers("conversation_state", {"conversation_id": conversation_id, "state": "ended",
+                                                           "adviser": None})
+            await self.queue_changed()
+        return True
+
+    def audit_refusal(self, address_key: Optional[str], action: str, now: datetime,
+                      conversation_id: Optional[str] = None, detail: str = "") -> None:
+        """Record a refusal in the audit log, at most AUDIT_ROWS_PER_ADDRESS for one address."""
+        if address_key is None or self.audit_cap.allow(address_key, now.timestamp()):
+            self.store.audit("family", action, now, conversation_id, detail)
 
     async def family_message(self, conversation_id: str, raw_text: Any, client_id: Any = None) -> None:
         if raw_text is None:  # no message at all (rasa-webchat opening without an initPayload): nothing to answer
             return
-        text = clean_text(raw_text)
         client_id = client_id if isinstance(client_id, str) and CLIENT_ID.fullmatch(client_id) else None
+        # The length as sent, before any work on the text: cleaning a huge paste costs time, and what is
+        # too long to read is too long whatever cleaning would have left of it.
+        if isinstance(raw_text, str) and len(raw_text) > self.max_chars:
+            await self.tell(conversation_id, self.texts.too_long.format(limit=self.max_chars), client_id)
+            return
+        text = clean_text(raw_text)
         if client_id:
             earlier = self.store.message_by_client_id(conversation_id, client_id)
             if earlier:  # a resend after a dropped connection: acknowledge, do nothing twice
                 await self._to_family(conversation_id, "user_echo",
                                       {"message": earlier.public(), "client_id": client_id})
                 return
-        if not text:
+        # "/..." is an intent only if it is exactly a button payload the bot offered in this conversation;
+        # anything else is words (sent without its leading "/"), which Rasa's NLU and its safety net read.
+        button = self.store.offered_button(conversation_id, text) if text.startswith("/") else None
+        if button is None and text in WIDGET_PAYLOADS:
+            button = {"title": "", "payload": text}
+        if not text or (button is None and not as_plain_text(text)):
             await self.tell(conversation_id, self.texts.empty, client_id)
-            return
-        if len(text) > self.max_chars:
-            await self.tell(conversation_id, self.texts.too_long.format(limit=self.max_chars), client_id)
             return
         if not self.limiter.allow(conversation_id, self.monotonic()):
             await self.tell(conversation_id, self.texts.too_fast, client_id)
             return
         conversation = self.store.ensure_conversation(conversation_id, self.clock())
-        urgent = conversation.state in ("queued", "live") and await self._is_crisis(text)
-        title = self.store.button_title(conversation_id, text) if text.startswith("/") else None
-        message = self.store.add_message(conversation_id, "family", title or text, self.clock(),
-                                         client_id=client_id, pending=True, urgent=urgent,
-                                         payload=text if title else None)
+        if conversation.address_key and not self.address_messages.allow(conversation.address_key,
+                                                                        self.clock().timestamp()):
+            await self.tell(conversation_id, self.texts.too_fast, client_id)
+            return
+        urgent = (conversation.state in ("queued", "live") and button is None
+                  and await self._is_crisis(as_plain_text(text)))
+        message = self.store.add_message(conversation_id, "family", (button and button.get("title")) or text,
+                                         self.clock(), client_id=client_id, pending=True, urgent=urgent,
+                                         payload=text if button else None)
         await self._to_family(conversation_id, "user_echo", {"message": message.public(), "client_id": client_id})
         if conversation.state in ("queued", "live"):
             await self._to_advisers("message", {"conversation_id": conversation_id, "message": message.public()})
@@ -195,9 +298,8 @@ class ConversationService:
 
     async def _is_crisis(self, text: str) -> bool:
         """The safety net while Rasa is paused: the same decision Rasa's NLU makes (rules and crisis
-        model); the rules alone if Rasa cannot answer now."""
-        if text.startswith("/"):
-            return False
+        model); the rules alone if Rasa cannot answer now. `text` is the family's words as plain text
+        (a button the bot offered is not checked)."""
         if is_crisis(text):
             return True
         try:
@@ -268,9 +370,10 @@ class ConversationService:
                 self.store.claim_delivery(conversation_id, self.owner, self.clock(), DELIVERY_LEASE)
             conversation = self.store.conversation(conversation_id)
             paused = conversation.state in ("queued", "live")
-            text = message.payload or message.text
-            if paused:
-                text = text.lstrip("/")  # no intent payloads (e.g. /restart) while an adviser has the chat
+            # Only an offered button goes as an intent (message.payload is set only for one), and not even
+            # that while an adviser has the chat (e.g. /restart); everything else goes as plain words.
+            text = as_plain_text(message.payload or message.text) if paused or not message.payload \
+                else message.payload
             if not paused:
                 await self._to_family(conversation_id, "bot_typing", {"typing": True})
             try:
@@ -356,8 +459,17 @@ class ConversationService:
             slots = await self.rasa.slots(conversation_id)
         except RasaUnavailable:
             slots = {}
-        if not self.store.enqueue(conversation_id, now, topic=_slot(slots, "last_topic"),
-                                  council=_slot(slots, "council"), stage=_slot(slots, "proceedings_stage")):
+        conversation = self.store.conversation(conversation_id)
+        try:
+            queued = self.store.enqueue(conversation_id, now, address_key=conversation and conversation.address_key,
+                                        places=self.queue_places, topic=_slot(slots, "last_topic"),
+                                        council=_slot(slots, "council"), stage=_slot(slots, "proceedings_stage"))
+        except AddressBusy:
+            self.audit_refusal(conversation.address_key, "queue_refused", now, conversation_id,
+                               "another chat from this address is queued or live")
+            await self.say(conversation_id, "system", self.texts.already_queued)
+            return
+        if not queued:
             return  # already queued or live
         try:
             await self.rasa.pause(conversation_id)

@@ -1,9 +1,11 @@
 """Headers on every answer, adviser sessions (encrypted cookies), CSRF tokens, passwords."""
 from __future__ import annotations
 
+import asyncio
 import hmac
 import secrets
 import time
+from concurrent.futures import ThreadPoolExecutor
 from functools import wraps
 from typing import Any, Awaitable, Callable, Dict, Optional
 
@@ -39,6 +41,20 @@ def check_password(password_hash: Optional[str], password: str) -> bool:
         return hasher.verify(password_hash or DUMMY_HASH, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+# argon2 takes tens of milliseconds of CPU and 64 MiB of memory per hash: it runs in these two worker
+# threads, never on the event loop (families' messages keep flowing during a login), and logins beyond
+# two at a time wait their turn instead of using more memory.
+PASSWORD_WORKERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="argon2")
+
+
+async def in_password_worker(function: Callable[..., Any], *args: Any) -> Any:
+    return await asyncio.get_running_loop().run_in_executor(PASSWORD_WORKERS, function, *args)
+
+
+async def check_password_off_loop(password_hash: Optional[str], password: str) -> bool:
+    return await in_password_worker(check_password, password_hash, password)
 
 
 def _add_headers(path: str, headers) -> None:
@@ -107,18 +123,24 @@ async def start_adviser_session(request: web.Request, username: str, now: float)
 
 
 async def current_user(request: web.Request, idle_seconds: float, now: Optional[float] = None) -> Optional[str]:
-    """The logged-in adviser, or None; a session idle too long or over 12 hours old is ended."""
+    """The logged-in adviser, or None; a session idle too long or over 12 hours old is ended (in the
+    store too, so its console sockets close and no copy of the cookie works again)."""
     session = await get_session(request)
     user = session.get("user")
     if not user:
         return None
     now = time.time() if now is None else now
-    ended = not request.app[GATEWAY].store.session_open(str(session.get("sid", "")), user)
+    store = request.app[GATEWAY].store
+    session_id = str(session.get("sid", ""))
+    ended = not store.session_open(session_id, user)
     if ended or now - float(session.get("seen", 0)) > idle_seconds or now - float(session.get("since", 0)) > SESSION_MAX:
+        if not ended:
+            store.end_session(session_id)
         session.invalidate()
         return None
-    if now - float(session.get("seen", 0)) > 30:  # refresh the cookie at most every 30 s
+    if now - float(session.get("seen", 0)) > 30:  # refresh the cookie (and the store's record) every 30 s at most
         session["seen"] = now
+        store.session_seen(session_id, now)
     return user
 
 

@@ -6,6 +6,7 @@ call them directly.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from dataclasses import dataclass, field
@@ -35,6 +36,11 @@ conversations = sa.Table(
     # so a gateway that dies mid-delivery is replaced when it runs out).
     sa.Column("delivery_owner", sa.String(96)),
     sa.Column("delivery_until", sa.DateTime(timezone=True)),
+    # A keyed hash of the address of the family's latest socket (never the address itself): one queue
+    # place per address. Deleted with the conversation.
+    sa.Column("address_key", sa.String(64)),
+    # The family pressed "End chat and clear": never resumed again (the widget forgot its id too).
+    sa.Column("closed", sa.Boolean, nullable=False, default=False, server_default=sa.false()),
 )
 
 messages = sa.Table(
@@ -103,9 +109,11 @@ adviser_sockets = sa.Table(
     sa.Column("username", sa.String(64), nullable=False),
     sa.Column("instance", sa.String(96), nullable=False),
     sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("session_id", sa.String(64)),  # the console session (adviser_sessions.id) that opened it
 )
 
-# Failed console logins by key ("user:sam", "addr:1.2.3.4"), shared by every gateway.
+# Failed console logins by key ("user:sam|ip:<address key>", "ip:<address key>": the address only as
+# the gateway's keyed hash), shared by every gateway; kept an hour at most (LoginThrottle's windows).
 login_failures = sa.Table(
     "login_failures", metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -121,6 +129,16 @@ adviser_sessions = sa.Table(
     sa.Column("username", sa.String(64), nullable=False),
     sa.Column("started_at", sa.Float, nullable=False),
     sa.Column("ended", sa.Boolean, nullable=False, default=False, server_default=sa.false()),
+    sa.Column("seen_at", sa.Float),  # the last request of the session (refreshed at most every 30 s)
+)
+
+# Counted events shared by every gateway (bot.gateway.limits.SharedRateLimit's backend): new chats by
+# "chat:<address key>", audit rows by "audit:<address key>". Kept only as long as the limit's window.
+rate_events = sa.Table(
+    "rate_events", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(160), nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
 )
 
 sa.Index("adviser_sessions_by_user", adviser_sessions.c.username)
@@ -129,6 +147,10 @@ sa.Index("login_failures_by_key", login_failures.c.key, login_failures.c.at)
 sa.Index("messages_by_conversation", messages.c.conversation_id, messages.c.seq)
 sa.Index("messages_pending", messages.c.pending, messages.c.conversation_id)
 sa.Index("conversations_by_state", conversations.c.state)
+sa.Index("conversations_by_address", conversations.c.address_key)
+sa.Index("rate_events_by_key", rate_events.c.key, rate_events.c.at)
+sa.Index("rate_events_by_time", rate_events.c.at)
+sa.Index("audit_by_conversation", audit.c.conversation_id)
 
 DEFAULT_CANNED = [
     ("Hello", "Hello, my name is {adviser} and I'm an adviser. I've read what you told the assistant. "
@@ -192,6 +214,13 @@ class Conversation:
     topic: Optional[str] = None
     council: Optional[str] = None
     stage: Optional[str] = None
+    address_key: Optional[str] = None
+    updated_at: Optional[datetime] = None  # the last message or change of state
+    closed: bool = False  # ended by the family ("End chat and clear")
+
+
+class AddressBusy(Exception):
+    """Another chat from the same address already holds the queue places an address may have."""
 
 
 @dataclass
@@ -213,7 +242,8 @@ def _message(row) -> Message:
 def _conversation(row) -> Conversation:
     return Conversation(id=row.id, state=row.state, created_at=utc(row.created_at), adviser=row.adviser,
                         queued_at=utc(row.queued_at), urgent=row.urgent, topic=row.topic,
-                        council=row.council, stage=row.stage)
+                        council=row.council, stage=row.stage, address_key=row.address_key,
+                        updated_at=utc(row.updated_at), closed=bool(row.closed))
 
 
 class Store:
@@ -246,26 +276,57 @@ class Store:
             row = conn.execute(sa.select(conversations).where(conversations.c.id == conversation_id)).first()
         return _conversation(row) if row else None
 
-    def ensure_conversation(self, conversation_id: str, now: datetime) -> Conversation:
+    def ensure_conversation(self, conversation_id: str, now: datetime,
+                            address_key: Optional[str] = None) -> Conversation:
         existing = self.conversation(conversation_id)
         if existing:
             return existing
         try:
             with self.engine.begin() as conn:
                 conn.execute(conversations.insert().values(id=conversation_id, created_at=now, updated_at=now,
-                                                           state="bot", urgent=False, next_seq=1))
+                                                           state="bot", urgent=False, next_seq=1,
+                                                           address_key=address_key))
         except sa.exc.IntegrityError:
             pass  # another gateway made it a moment ago
         return self.conversation(conversation_id)
+
+    def forget_addresses(self, before: datetime) -> int:
+        """Chats quiet since before `before`, and not waiting for or with an adviser, no longer need the
+        key of their family's address (it only holds a queue place and counts messages): cleared."""
+        with self.engine.begin() as conn:
+            return conn.execute(conversations.update().where(
+                conversations.c.address_key.is_not(None), conversations.c.updated_at < before,
+                conversations.c.state.not_in(("queued", "live"))).values(address_key=None)).rowcount
+
+    def set_address_key(self, conversation_id: str, address_key: str) -> None:
+        """The family's socket now comes from this address (a reload on another network)."""
+        with self.engine.begin() as conn:
+            conn.execute(conversations.update().where(conversations.c.id == conversation_id,
+                                                      sa.or_(conversations.c.address_key.is_(None),
+                                                             conversations.c.address_key != address_key))
+                         .values(address_key=address_key))
 
     def update_conversation(self, conversation_id: str, now: datetime, **values: Any) -> None:
         with self.engine.begin() as conn:
             conn.execute(conversations.update().where(conversations.c.id == conversation_id)
                          .values(updated_at=now, **values))
 
-    def enqueue(self, conversation_id: str, now: datetime, **slots: Any) -> bool:
-        """bot -> queued. False if the conversation is already queued or live."""
+    def enqueue(self, conversation_id: str, now: datetime, *, address_key: Optional[str] = None,
+                places: int = 0, **slots: Any) -> bool:
+        """bot -> queued. False if the conversation is already queued or live. With an address key and
+        `places` > 0, raises AddressBusy when other chats from that address already hold `places` queued
+        or live places (on PostgreSQL, enqueues for one address take turns under an advisory lock)."""
         with self.engine.begin() as conn:
+            if address_key and places > 0:
+                if conn.dialect.name == "postgresql":
+                    lock = int.from_bytes(hashlib.sha256(address_key.encode()).digest()[:8], "big", signed=True)
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock})
+                others = conn.execute(
+                    sa.select(sa.func.count()).select_from(conversations)
+                    .where(conversations.c.address_key == address_key, conversations.c.id != conversation_id,
+                           conversations.c.state.in_(("queued", "live")))).scalar_one()
+                if others >= places:
+                    raise AddressBusy(address_key)
             result = conn.execute(
                 conversations.update()
                 .where(conversations.c.id == conversation_id, conversations.c.state == "bot")
@@ -353,17 +414,23 @@ class Store:
                                 .order_by(messages.c.seq).limit(limit)).all()
         return [_message(row) for row in rows]
 
-    def button_title(self, conversation_id: str, payload: str, lookback: int = 10) -> Optional[str]:
-        """The title of the button with this payload in one of the bot's latest messages."""
+    def offered_button(self, conversation_id: str, payload: str, lookback: int = 10) -> Optional[Dict[str, str]]:
+        """The button with exactly this payload among those the bot offered in its latest `lookback`
+        messages of this conversation (None: the bot did not offer it)."""
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(messages.c.buttons)
                                 .where(messages.c.conversation_id == conversation_id, messages.c.sender == "bot")
                                 .order_by(messages.c.seq.desc()).limit(lookback)).all()
         for row in rows:
             for button in json.loads(row.buttons or "[]"):
-                if button.get("payload") == payload:
-                    return button.get("title")
+                if isinstance(button, dict) and button.get("payload") == payload:
+                    return button
         return None
+
+    def button_title(self, conversation_id: str, payload: str, lookback: int = 10) -> Optional[str]:
+        """The title of the button with this payload in one of the bot's latest messages."""
+        button = self.offered_button(conversation_id, payload, lookback)
+        return button.get("title") if button else None
 
     def pending_for(self, conversation_id: str) -> List[Message]:
         """The family's messages Rasa has not had yet, oldest first."""
@@ -435,10 +502,12 @@ class Store:
             return list(conn.execute(sa.select(users.c.username).where(users.c.available.is_(True))).scalars())
 
     # adviser console sockets, across gateways ----------------------------------------------
-    def socket_opened(self, sid: str, username: str, instance: str, now: datetime) -> None:
+    def socket_opened(self, sid: str, username: str, instance: str, now: datetime,
+                      session_id: Optional[str] = None) -> None:
         with self.engine.begin() as conn:
             conn.execute(adviser_sockets.delete().where(adviser_sockets.c.sid == sid))
-            conn.execute(adviser_sockets.insert().values(sid=sid, username=username, instance=instance, seen_at=now))
+            conn.execute(adviser_sockets.insert().values(sid=sid, username=username, instance=instance, seen_at=now,
+                                                         session_id=session_id))
 
     def socket_closed(self, sid: str) -> None:
         with self.engine.begin() as conn:
@@ -461,11 +530,50 @@ class Store:
         with self.engine.begin() as conn:
             return conn.execute(adviser_sockets.delete().where(adviser_sockets.c.seen_at < before)).rowcount
 
+    def sockets_to_close(self, instance: str, now: float, idle: float, max_age: float) -> List[str]:
+        """This gateway's console sockets whose session has ended (logout), gone idle, grown too old, or
+        whose account was removed: they must not outlive it."""
+        with self.engine.connect() as conn:
+            return list(conn.execute(sa.select(adviser_sockets.c.sid).where(
+                adviser_sockets.c.instance == instance, ~self._session_valid(now, idle, max_age))).scalars())
+
+    def socket_alive(self, sid: str, now: float, idle: float, max_age: float) -> bool:
+        """Whether this console socket is recorded and its session still valid (see sockets_to_close)."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(adviser_sockets.c.sid).where(
+                adviser_sockets.c.sid == sid, self._session_valid(now, idle, max_age))).first() is not None
+
+    @staticmethod
+    def _session_valid(now: float, idle: float, max_age: float):
+        """For a row of adviser_sockets: its session is open, recent enough, and its account exists."""
+        s = adviser_sessions
+        return (sa.select(s.c.id).select_from(s.join(users, users.c.username == s.c.username))
+                .where(s.c.id == adviser_sockets.c.session_id, s.c.username == adviser_sockets.c.username,
+                       s.c.ended.is_(False), sa.func.coalesce(s.c.seen_at, s.c.started_at) >= now - idle,
+                       s.c.started_at >= now - max_age).exists())
+
+    def sockets_of_session(self, session_id: str, instance: str) -> List[str]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(sa.select(adviser_sockets.c.sid).where(
+                adviser_sockets.c.session_id == session_id, adviser_sockets.c.instance == instance)).scalars())
+
     # console sessions ----------------------------------------------------------------------
     def session_started(self, session_id: str, username: str, at: float) -> None:
         with self.engine.begin() as conn:
             conn.execute(adviser_sessions.insert().values(id=session_id, username=username, started_at=at,
-                                                          ended=False))
+                                                          ended=False, seen_at=at))
+
+    def session_seen(self, session_id: str, at: float) -> None:
+        """The session made a request (the idle timeout starts again), as its cookie records too."""
+        with self.engine.begin() as conn:
+            conn.execute(adviser_sessions.update().where(adviser_sessions.c.id == session_id).values(seen_at=at))
+
+    def end_sessions_of(self, username: str) -> int:
+        """Every session of this account ends (the account was removed)."""
+        with self.engine.begin() as conn:
+            return conn.execute(adviser_sessions.update().where(adviser_sessions.c.username == username,
+                                                                adviser_sessions.c.ended.is_(False))
+                                .values(ended=True)).rowcount
 
     def session_open(self, session_id: str, username: str) -> bool:
         with self.engine.connect() as conn:
@@ -497,9 +605,33 @@ class Store:
         with self.engine.begin() as conn:
             conn.execute(login_failures.delete().where(login_failures.c.key == key))
 
+    def remove_failure(self, key: str, at: float) -> None:
+        """Take back one failure (an attempt counted before its password was checked, and right)."""
+        with self.engine.begin() as conn:
+            first = conn.execute(sa.select(sa.func.min(login_failures.c.id))
+                                 .where(login_failures.c.key == key, login_failures.c.at == at)).scalar()
+            if first is not None:
+                conn.execute(login_failures.delete().where(login_failures.c.id == first))
+
     def prune_failures(self, before: float) -> None:
         with self.engine.begin() as conn:
             conn.execute(login_failures.delete().where(login_failures.c.at <= before))
+
+    # counted events, across gateways (bot.gateway.limits.SharedRateLimit's backend) ----------
+    def count_events(self, key: str, since: float) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(rate_events)
+                                .where(rate_events.c.key == key, rate_events.c.at > since)).scalar_one()
+
+    def add_event(self, key: str, at: float) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(rate_events.insert().values(key=key, at=at))
+
+    def prune_events(self, before: float, prefix: str = "") -> None:
+        """Forget events before `before` whose key starts with `prefix` (one limit's own)."""
+        with self.engine.begin() as conn:
+            conn.execute(rate_events.delete().where(rate_events.c.at <= before,
+                                                    rate_events.c.key.startswith(prefix, autoescape=True)))
 
     # canned responses ----------------------------------------------------------------------
     def canned_responses(self) -> List[Dict[str, Any]]:
@@ -532,6 +664,13 @@ class Store:
         with self.engine.begin() as conn:
             conn.execute(audit.insert().values(at=now, actor=actor, action=action,
                                                conversation_id=conversation_id, detail=detail))
+
+    def took_part(self, conversation_id: str, username: str) -> bool:
+        """Whether this adviser took over this conversation at some time (from the audit log)."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(audit.c.id).where(
+                audit.c.conversation_id == conversation_id, audit.c.actor == username,
+                audit.c.action == "takeover").limit(1)).first() is not None
 
     def audit_log(self, limit: int = 200) -> List[Dict[str, Any]]:
         with self.engine.connect() as conn:

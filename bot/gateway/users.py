@@ -50,10 +50,14 @@ def main(argv: Optional[List[str]] = None) -> int:
             raise SystemExit("A username is 2-32 lower-case letters, digits, dots, dashes or underscores.")
         display = (args.display_name or username).strip()[:40]
         store.add_user(username, display, args.role, hash_password(_password()), datetime.now(timezone.utc))
+        # a new password (or role) ends every session of the account: its console sockets close at
+        # every gateway's next round, and no copy of an old cookie works again
+        store.end_sessions_of(username)
         store.audit("cli", "account_saved", datetime.now(timezone.utc), detail=f"{username} ({args.role})")
         print(f"Saved {args.role} account {username!r} ({display}).")
     else:
         deleted = store.remove_user(username)
+        store.end_sessions_of(username)  # its console sockets close at every gateway's next round
         store.audit("cli", "account_removed", datetime.now(timezone.utc), detail=username)
         print(f"Removed {username!r}." if deleted else f"No account {username!r}.")
     return 0

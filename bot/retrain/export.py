@@ -3,7 +3,8 @@
 One row per message, in conversation order: conversation id, time (UTC, ISO 8601), who said it
 (family, bot, or adviser for an adviser's message in a taken-over chat), the adviser's name, the
 intent the model gave a family message, and the text, redacted. Dates are days in England
-(Europe/London): --from 2026-11-01 --to 2026-11-30 covers both whole days.
+(Europe/London): --from 2026-11-01 --to 2026-11-30 covers both whole days. In CSV, a cell a spreadsheet
+would read as a formula (starting = + - @, a tab or a carriage return) gets a leading apostrophe.
 """
 from __future__ import annotations
 
@@ -52,14 +53,27 @@ def transcript_rows(events: Iterable[TrackerEvent], redact: Callable[[str], str]
     return rows
 
 
+# A spreadsheet reads a cell starting with one of these as a formula (which can run commands or
+# send data elsewhere): CSV injection, OWASP.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Optional[str]) -> Optional[str]:
+    """A CSV cell a spreadsheet shows as text: one starting like a formula gets a leading apostrophe
+    (shown by Excel and LibreOffice as text, the apostrophe hidden). Anything else is unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def write_rows(rows: List[Dict[str, Optional[str]]], out: TextIO, fmt: str) -> None:
-    if fmt == "jsonl":
+    if fmt == "jsonl":  # data, not a spreadsheet: the text exactly as it was
         for row in rows:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
     elif fmt == "csv":
         writer = csv.DictWriter(out, fieldnames=FIELDS)
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({key: spreadsheet_safe(value) for key, value in row.items()} for row in rows)
     else:
         raise ValueError(f"unknown format {fmt!r}: use jsonl or csv")
 

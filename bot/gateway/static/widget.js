@@ -35,6 +35,10 @@
     open: "advice_chat_open", // "1" while the floating panel is open
     feedback: "advice_chat_feedback", // {message_id: true|false} answers to "Was this helpful?"
   };
+  const END_LABEL = "End chat and clear";
+  const END_CONFIRM = "Press again to end and clear";
+  const END_ARMED_MS = 4000; // the first press arms the button this long
+  const END_ACK_MS = 3000; // how long to wait for the gateway to confirm the chat has ended
   const MAX_CHARS = 2000;
   const COUNTER_FROM = 1800;
   const BOT_TYPING_TIMEOUT_MS = 15000;
@@ -85,6 +89,7 @@
     userTyping: { active: false, lastSent: 0, idleTimer: null },
     lastEscape: 0,
     exiting: false,
+    endArmedTimer: null,
     open: false,
     ui: null,
     feedbackCount: 0,
@@ -314,7 +319,16 @@
     });
     ui.exitHint = make("span", { id: "acw-exit-hint", class: "acw-exit-hint", text: "or press Esc twice" });
     ui.exitButton.addEventListener("click", quickExit);
-    const exitGroup = make("div", { class: "acw-exit-group" }, [ui.exitButton, ui.exitHint]);
+    ui.endButton = make("button", {
+      type: "button",
+      id: "acw-end-chat",
+      class: "acw-end",
+      "data-testid": "end-chat",
+      "aria-live": "polite",
+      text: END_LABEL,
+    });
+    ui.endButton.addEventListener("click", onEndChatPressed);
+    const exitGroup = make("div", { class: "acw-exit-group" }, [ui.exitButton, ui.exitHint, ui.endButton]);
 
     ui.root = make("section", {
       id: "acw-root",
@@ -568,6 +582,65 @@
       // leave anyway
     }
     window.location.replace(config.exitUrl);
+  }
+
+  // End chat and clear: two presses (the first only arms the button for a few seconds). The gateway
+  // ends the chat and gives up its queue place; everything this widget stored is removed and the
+  // page is loaded again, so nothing of the chat is left on screen. Unlike Quick exit, it stays here.
+
+  function onEndChatPressed() {
+    const button = state.ui.endButton;
+    if (!state.endArmedTimer) {
+      button.textContent = END_CONFIRM;
+      state.endArmedTimer = window.setTimeout(function () {
+        state.endArmedTimer = null;
+        button.textContent = END_LABEL;
+      }, END_ARMED_MS);
+      return;
+    }
+    window.clearTimeout(state.endArmedTimer);
+    state.endArmedTimer = null;
+    endChatAndClear();
+  }
+
+  function endChatAndClear() {
+    if (state.exiting) {
+      return;
+    }
+    state.exiting = true;
+    let done = false;
+    function clearAndReload() {
+      if (done) {
+        return;
+      }
+      done = true;
+      try {
+        clearStoredChat();
+      } catch (error) {
+        // reload anyway
+      }
+      try {
+        if (state.socket) {
+          state.socket.disconnect();
+        }
+      } catch (error) {
+        // reload anyway
+      }
+      try {
+        state.ui.transcript.textContent = "";
+        state.ui.input.value = "";
+      } catch (error) {
+        // reload anyway
+      }
+      window.location.reload();
+    }
+    if (state.socket && state.connected && state.sessionId) {
+      // Offline: nothing reaches the gateway, but the id is forgotten here, so the chat can't be resumed.
+      state.socket.timeout(END_ACK_MS).emit("end_chat", {}, clearAndReload);
+      window.setTimeout(clearAndReload, END_ACK_MS + 500);
+    } else {
+      clearAndReload();
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
