@@ -57,6 +57,13 @@ def choose(results: Dict[str, List[tuple]], crises: int) -> tuple:
     return name, -neg_t, recall, fa
 
 
+def ordinary_line(name: str, scores: np.ndarray, rules: Sequence[bool]) -> List[float]:
+    """False-alarm rate on ordinary family messages (public-page intent examples, none a crisis)."""
+    rates = [float(((scores >= t) | np.array(rules, dtype=bool)).mean()) for t in THRESHOLDS]
+    print(f"{name:<44} " + "  ".join(f"@{t:.2f} FA {fa:.3f}" for t, fa in zip(THRESHOLDS, rates)), flush=True)
+    return rates
+
+
 def main() -> int:
     logging.disable(logging.WARNING)
     from bot.nlu_components.sentence_encoder import get_encoder
@@ -64,28 +71,42 @@ def main() -> int:
     get_encoder().cache_size = 200_000
     samples = training_samples()
     signs = [i for i, s in enumerate(samples) if s.group.startswith("http") and i < len(read_warning_signs())]
+    # Ordinary messages from public pages (data/nlu/public_*.yml): how often real, non-crisis family
+    # messages would be flagged. The contrasts in warning_signs.tsv alone under-estimate this.
+    ordinary = [i for i, s in enumerate(samples) if i >= len(read_warning_signs()) and ".yml:" not in s.group
+                and not s.crisis]  # a public page's example (hand-written ones are grouped by file:intent)
     print(f"{len(samples)} samples ({sum(s.crisis for s in samples)} crisis); cross-validated on the "
-          f"{len(signs)} warning-sign rows, 5 folds grouped by page\n")
+          f"{len(signs)} warning-sign rows and {len(ordinary)} ordinary public-page messages, 5 folds grouped "
+          "by page\n")
+    wanted = set(signs) | set(ordinary)
     groups = [s.group for s in samples]
     results: Dict[str, List[tuple]] = {}
     for name, options in VARIANTS.items():
         scores = np.zeros(len(samples))
         held_all: List[int] = []
         for train_idx, held_idx in GroupKFold(n_splits=5).split(samples, groups=groups):
-            held = [i for i in held_idx if i in set(signs)]
+            held = [i for i in held_idx if i in wanted]
             if not held:
                 continue
             model = CrisisModel(**options).fit([samples[i] for i in train_idx])
             scores[held] = model.scores([samples[i].text for i in held])
             held_all += held
-        truth = [samples[i].crisis for i in held_all]
-        rules = [is_crisis(samples[i].text) for i in held_all]
-        results[name] = line(f"{name}: warning signs (held-out pages)", truth, scores[held_all], rules)
-        line(f"{name}: same, model alone", truth, scores[held_all], [False] * len(held_all))
+        held_signs = [i for i in held_all if i in set(signs)]
+        held_ordinary = [i for i in held_all if i not in set(signs)]
+        truth = [samples[i].crisis for i in held_signs]
+        rules = [is_crisis(samples[i].text) for i in held_signs]
+        sign_rows = line(f"{name}: warning signs (held-out pages)", truth, scores[held_signs], rules)
+        line(f"{name}: same, model alone", truth, scores[held_signs], [False] * len(held_signs))
+        ordinary_fa = ordinary_line(f"{name}: ordinary messages (held-out pages)", scores[held_ordinary],
+                                    [is_crisis(samples[i].text) for i in held_ordinary])
+        # one false-alarm rate over both kinds of non-crisis message, each weighted by its count
+        n_contrast, n_ordinary = len(truth) - sum(truth), len(held_ordinary)
+        results[name] = [(r, (fa * n_contrast + o * n_ordinary) / (n_contrast + n_ordinary), t)
+                         for (r, fa, t), o in zip(sign_rows, ordinary_fa)]
 
     name, threshold, recall, false_alarms = choose(results, sum(truth))
-    print(f"\nchosen (recall first, then fewest false alarms): {name} at {threshold:.2f}: held-out recall "
-          f"{recall:.3f}, false alarms {false_alarms:.3f}\n")
+    print(f"\nchosen (recall first, then fewest false alarms over contrasts and ordinary messages): {name} at "
+          f"{threshold:.2f}: held-out recall {recall:.3f}, false alarms {false_alarms:.3f}\n")
     model = CrisisModel(**VARIANTS[name]).fit(samples)
     for path in sorted((ROOT / "tests" / "data").glob("safety_cases*.yml")):
         cases: Dict[str, List[str]] = yaml.safe_load(path.read_text())
