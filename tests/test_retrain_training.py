@@ -1,6 +1,7 @@
 """Background training: progress parsed from Rasa's output, the status file a page polls, one training
 at a time. `rasa train` itself runs in tests/test_retrain_end_to_end.py; here a child process replays
 output in Rasa's format (log lines and tqdm epoch bars, \\r-separated as on a terminal)."""
+import io
 import json
 import os
 import subprocess
@@ -159,3 +160,54 @@ def test_a_lock_left_by_a_process_that_died_is_taken_over(cfg, tmp_path):
 def test_the_status_before_any_training_is_idle(cfg):
     assert training.read_status(cfg)["state"] == "idle"
     assert json.loads(json.dumps(training.read_status(cfg)))["percent"] == 0.0
+
+
+# --- measuring training noise (issue 20): two trainings on the same data, compared as the gate would ---
+FAKE_NLU_TRAIN = r"""
+import pathlib, sys
+out = pathlib.Path(sys.argv[sys.argv.index("--out") + 1]) / (sys.argv[sys.argv.index("--fixed-model-name") + 1] + ".tar.gz")
+print("Starting to train component 'DIETClassifier'", flush=True)
+print("Finished training component 'DIETClassifier'", flush=True)
+out.parent.mkdir(parents=True, exist_ok=True)
+out.write_bytes(b"model " + out.name.encode())
+print(f"Your Rasa model is trained and saved at '{out}'.", flush=True)
+"""
+
+
+def test_measure_noise_trains_twice_and_reports_the_spread(tmp_path, monkeypatch):
+    from bot.retrain import cli, evaluation
+    from tests.test_retrain_helpers import first_right, live_inputs, with_answer
+
+    cfg = make_config(copy_project(tmp_path / "project"))
+    commands, real_command = [], training.noise_command
+
+    def command(run_cfg, name, out):
+        commands.append(real_command(run_cfg, name, out))
+        return [sys.executable, "-c", FAKE_NLU_TRAIN, "--out", str(out), "--fixed-model-name", name]
+
+    inputs = live_inputs()
+    inputs = with_answer(inputs, "wild", first_right(inputs, "wild", "legal_aid")[0], "ombudsman")
+
+    def gather(cfg_, first, second, with_labels=True):
+        assert first.exists() and second.exists() and first != second and not with_labels
+        return inputs
+
+    monkeypatch.setattr(training, "noise_command", command)
+    monkeypatch.setattr(evaluation, "gather", gather)
+    result = training.measure_noise(cfg, "kim", clock=lambda: NOW)
+    assert [c[:2] for c in commands] == [["nice", "-n"]] * 2
+    assert all("RASA_MAX_CACHE_SIZE=0" in c and c[c.index("RASA_MAX_CACHE_SIZE=0") + 2:][:2] == ["train", "nlu"]
+               for c in commands)  # nothing restored from Rasa's cache: both train from scratch
+    assert result["runs"] == ["noise-20261120-120000-a.tar.gz", "noise-20261120-120000-b.tar.gz"]
+    assert (result["changed_held_out"], result["held_out_messages"]) == (1, 1107)
+    assert result["gate"]["ok"] and [s["name"] for s in result["sets"]] == ["dev", "blind", "wild"]
+    assert json.loads((cfg.work_dir / "noise" / "20261120-120000" / "noise.json").read_text()) == result
+    assert not list((cfg.work_dir / "noise").rglob("*.tar.gz"))  # the two models are not kept
+    assert not (cfg.work_dir / "training.lock").exists() and not list(cfg.candidates_dir.glob("*"))
+    actions = [e["action"] for e in AuditLog(cfg.audit_log).entries()]
+    assert actions == ["measure_noise", "measure_noise_train", "measure_noise_train"]  # no candidate "train"
+
+    out = io.StringIO()
+    cli._print_noise(result, out)
+    assert "1 of 1,107 held-out messages and 0 of 361 crisis-set messages get a different answer" in out.getvalue()
+    assert "the promotion gate would allow it." in out.getvalue()

@@ -11,7 +11,8 @@ module:
 | inbox           | pure selection and grouping of messages to review; `load_inbox()`           |
 | labels          | writing labels into data/nlu/*.yml surgically; not-useful; new-intent ideas |
 | audit           | the append-only JSON-lines audit log                                        |
-| training        | `start_training()` in the background, progress from Rasa's output           |
+| training        | `start_training()` in the background, progress from Rasa's output;          |
+|                 | `measure_noise()`: two trainings on the same data, compared                 |
 | evaluation      | both models' answers on every held-out set, the crisis set and the labels   |
 |                 | since the live model; report.json (with the gate's decision), PNG charts    |
 | gate            | pure promotion gate: paired bootstrap + crisis recall -> `decide()` (ok,    |

@@ -6,6 +6,7 @@
     label ID --new-intent NAME      none of our intents fits: suggest a new one to the developers
     train                           train a new candidate model (and evaluate it), with progress
     status                          the latest training and which model is live
+    train --measure-noise           train twice on the same data: how much do two trainings differ?
     evaluate [CANDIDATE]            compare a candidate with the live model on the held-out sets
     promote [CANDIDATE]             put a candidate live, unless the evidence says it is worse
     rollback                        put the previous model back
@@ -94,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
                                 description="Train a candidate model from the training data (it does not go "
                                             "live), showing progress, then compare it with the live model.")
     train.add_argument("--no-evaluate", action="store_true", help="train only; evaluate later")
+    train.add_argument("--measure-noise", action="store_true",
+                       help="instead: train the NLU twice on the same data (no candidate is made; about twice "
+                            "as long) and show how much the two differ on the held-out sets")
 
     commands.add_parser("status", help="the latest training and which model is live")
 
@@ -261,6 +265,19 @@ def _print_report(report, out: TextIO) -> None:
             out.write(f"  - {_plain(reason, 100_000)}\n")
 
 
+def _print_noise(result, out: TextIO) -> None:
+    decision = result["gate"]
+    out.write(f"Trained twice on the same data: {result['runs'][0]} and {result['runs'][1]}.\n")
+    out.write(f"{result['changed_held_out']} of {result['held_out_messages']:,} held-out messages and "
+              f"{result['changed_crisis']} of {result['crisis_messages']} crisis-set messages get a different "
+              "answer from the second training.\n")
+    _print_changed(decision.get("changed") or [], out, limit=20)
+    _print_evidence(decision, out)
+    out.write("\nIf the second training were a candidate, the promotion gate would "
+              + ("allow it.\n" if decision["ok"] else "refuse it: " + "; ".join(decision["reasons"]) + "\n"))
+    out.write(f"Saved: {result['file']}\n")
+
+
 class _ProgressBar:
     def __init__(self, out: TextIO):
         self.out, self.last = out, None
@@ -308,6 +325,11 @@ def run(args: argparse.Namespace, clock: Clock, out: TextIO, err: TextIO) -> int
             out.write("Marked not useful; it will not be shown again.\n")
         else:
             out.write(f"Suggested new intent {done['intent']} for the developers.\n")
+        return 0
+    if args.command == "train" and args.measure_noise:
+        result = training.measure_noise(cfg, args.actor, clock=clock, on_progress=_ProgressBar(err))
+        err.write("\n")
+        _print_noise(result, out)
         return 0
     if args.command == "train":
         status = training.train_candidate(cfg, args.actor, clock=clock, evaluate=not args.no_evaluate,

@@ -234,8 +234,9 @@ class TrainingJob:
 
     def __init__(self, cfg: RetrainConfig, actor: str, *, clock: Clock = utc_now, evaluate: bool = True,
                  on_progress: Optional[Callable[[TrainingStatus], None]] = None,
-                 command: Optional[List[str]] = None, server=None):
+                 command: Optional[List[str]] = None, server=None, audit_action: str = "train"):
         self.cfg, self.actor, self.clock, self.evaluate = cfg, check_actor(actor), clock, evaluate
+        self.audit_action = audit_action  # "train": a candidate (evaluation.model_started looks for it)
         self.server = server  # the running Rasa server: the candidate is evaluated against what it serves
         self.on_progress = on_progress
         self.name = candidate_name(clock())
@@ -299,7 +300,8 @@ class TrainingJob:
         parser = ProgressParser(epoch_components(self.cfg.rasa_config))
         log_dir = self.cfg.work_dir / self.name
         log_dir.mkdir(parents=True, exist_ok=True)
-        AuditLog(self.cfg.audit_log).record(self.actor, "train", self.clock(), after={"candidate": self.name})
+        AuditLog(self.cfg.audit_log).record(self.actor, self.audit_action, self.clock(),
+                                            after={"candidate": self.name})
         self.status.state, self.status.message = "running", "training"
         self._publish()
         decoder = codecs.getincrementaldecoder("utf-8")("replace")
@@ -359,3 +361,69 @@ def train_candidate(cfg: RetrainConfig, actor: str, *, clock: Clock = utc_now, e
                     server=None) -> TrainingStatus:
     """Train (and evaluate) a candidate here, returning when done (the CLI uses this)."""
     return TrainingJob(cfg, actor, clock=clock, evaluate=evaluate, on_progress=on_progress, server=server).run()
+
+
+# -- how much do two trainings on the same data differ? (issue 20) --------------------------------
+def noise_command(cfg: RetrainConfig, name: str, out: Path) -> List[str]:
+    """`rasa train nlu` (the NLU is what the gate compares) with Rasa's training cache off, so nothing is
+    restored from an earlier training: both trainings of `measure_noise` start from scratch."""
+    from scripts.eval_nlu import RASA
+
+    command = ["env", "RASA_MAX_CACHE_SIZE=0", RASA, "train", "nlu", "--config", str(cfg.rasa_config),
+               "--nlu", str(cfg.nlu_dir), "--out", str(out), "--fixed-model-name", name]
+    if cfg.nice and shutil.which("nice"):
+        command = ["nice", "-n", str(cfg.nice)] + command
+    return command
+
+
+def measure_noise(cfg: RetrainConfig, actor: str, *, clock: Clock = utc_now,
+                  on_progress: Optional[Callable[[TrainingStatus], None]] = None,
+                  keep_models: bool = False) -> Dict[str, object]:
+    """Train the NLU twice on identical data (data/nlu now, config.yml), then compare the second model
+    with the first as the promotion gate compares a candidate with the live model. What differs is
+    training noise: how many held-out answers change, the macro-F1 spread and its interval, and whether
+    the gate would refuse (it should not). Holds the training lock throughout; no candidate is made.
+    Writes var/retrain/noise/<time>/noise.json and returns what it holds; the two models are deleted
+    unless `keep_models`. About twice as long as one training."""
+    from bot.retrain import evaluation, gate
+
+    actor = check_actor(actor)
+    stamp = clock().astimezone(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    folder = cfg.work_dir / "noise" / stamp
+    with training_lock(cfg):
+        AuditLog(cfg.audit_log).record(actor, "measure_noise", clock(), after={"folder": str(folder)})
+        models = []
+        for run in ("a", "b"):
+            run_cfg = cfg.with_changes(work_dir=folder / run, candidates_dir=folder / run / "models")
+            name = f"noise-{stamp}-{run}"
+            job = TrainingJob(run_cfg, actor, clock=clock, evaluate=False, on_progress=on_progress,
+                              command=noise_command(run_cfg, name, run_cfg.candidates_dir),
+                              audit_action="measure_noise_train")
+            job.name, job.status.candidate = name, name
+            status = job.run()
+            if status.state != "done" or not job.candidate_path.exists():
+                raise RuntimeError(f"training {run} of the noise measurement failed: {status.message}\n"
+                                   + "\n".join(status.log_tail[-8:]))
+            models.append(job.candidate_path)
+        inputs = evaluation.gather(cfg, models[0], models[1], with_labels=False)
+        decision = gate.decide(inputs, cfg.promotion)
+    result = {
+        "measured_at": iso(clock()), "runs": [m.name for m in models],
+        "held_out_messages": sum(len(s.texts) for s in inputs.sets),
+        "changed_held_out": sum(a != b for s in inputs.sets for a, b in zip(s.live, s.candidate)),
+        "crisis_messages": len(inputs.crisis.texts) if inputs.crisis else 0,
+        "changed_crisis": sum(a != b for a, b in zip(inputs.crisis.live, inputs.crisis.candidate))
+        if inputs.crisis else 0,
+        "sets": [{"name": s["name"], "messages": s["messages"], "first": s["live"], "second": s["candidate"],
+                  "difference": s["difference"], "low": s["low"], "high": s["high"], "changed": s["changed"]}
+                 for s in decision.sets],
+        "gate": decision.to_dict(),
+        "file": str(folder / "noise.json"),
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "noise.json").write_text(json.dumps(result, indent=1, ensure_ascii=False))
+    if not keep_models:
+        for model in models:
+            with contextlib.suppress(FileNotFoundError):
+                model.unlink()
+    return result
