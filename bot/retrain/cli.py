@@ -165,7 +165,7 @@ def _print_item(item, out: TextIO) -> None:
     for variant in item.variants:
         out.write(f"    also: {variant}\n")
     if item.in_test_set:
-        out.write("    (this message is in the test set, so it cannot be added to the training data)\n")
+        out.write("    (this message is in a held-out set, so it cannot be added to the training data)\n")
 
 
 def _plain(text: object, limit: int = 160) -> str:

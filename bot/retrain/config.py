@@ -71,6 +71,12 @@ class RetrainConfig:
         return tuple((name, Path(path)) for name, path in named if path is not None)
 
     @property
+    def unseen_sets(self) -> Tuple[Path, ...]:
+        """Every file whose messages may never become training data: the held-out sets and the crisis set."""
+        crisis = (Path(self.crisis_set),) if self.crisis_set is not None else ()
+        return tuple(path for _, path in self.held_out_sets) + crisis
+
+    @property
     def all_rasa_servers(self) -> Tuple[str, ...]:
         return self.rasa_servers or (self.rasa_url,)
 

@@ -222,7 +222,7 @@
         className: "item-warning",
         "data-testid": "item-in-test-set",
         text:
-          "This message is in the test set, which must stay unseen by training, so it cannot be added to " +
+          "This message is in a held-out set, which must stay unseen by training, so it cannot be added to " +
           "the training data. Mark it not useful or suggest a new intent.",
       });
     } else {
