@@ -132,6 +132,42 @@ def test_a_background_training_reports_progress_in_its_status_file(cfg, tmp_path
     assert not (cfg.work_dir / "training.lock").exists()
 
 
+@pytest.mark.parametrize("percent, elapsed, left, text", [
+    (0.0, 30, None, ""), (5.0, 30, None, ""),          # loading, not training yet: no estimate
+    (10.0, 30, 270, "about 4 minutes left"), (50.0, 120, 120, "about 2 minutes left"),
+    (80.0, 200, 50, "less than a minute left"), (75.0, 180, 60, "about 1 minute left"),
+    (100.0, 300, None, ""), (40.0, 0, None, ""),
+])
+def test_the_time_left_is_the_pace_so_far_carried_on(percent, elapsed, left, text):
+    assert training.seconds_left(percent, elapsed) == left
+    assert training.time_left_text(left) == text
+
+
+def test_the_status_and_the_progress_bar_say_how_long_is_left(cfg, tmp_path):
+    from datetime import timedelta
+
+    from bot.retrain import cli
+
+    ticks = iter(range(0, 10_000, 20))  # every look at the clock is 20 seconds later
+    seen, bar = [], io.StringIO()
+    progress = cli._ProgressBar(bar)
+
+    def on_progress(status):
+        seen.append((status.state, status.percent, status.seconds_left, status.time_left))
+        progress(status)
+
+    job = replay_job(cfg, tmp_path, on_progress=on_progress)
+    job.clock = lambda: NOW + timedelta(seconds=next(ticks))
+    status = job.run()
+    assert status.state == "done", status.message
+    running = [(p, s, t) for state, p, s, t in seen if state == "running" and p >= training.ESTIMATE_FROM and p < 100]
+    assert running and all(s is not None and s > 0 and t.endswith(" left") for _, s, t in running)
+    assert all(s is None and t == "" for state, p, s, t in seen if state != "running" or p < training.ESTIMATE_FROM
+               or p == 100)
+    assert any(t in bar.getvalue() for _, _, t in running)
+    assert training.read_status(cfg)["time_left"] == ""  # finished: nothing left to estimate
+
+
 def test_a_failed_training_says_so(cfg, tmp_path):
     status = replay_job(cfg, tmp_path, code=1).run()
     assert status.state == "failed" and "exit code 1" in status.message

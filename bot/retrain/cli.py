@@ -283,14 +283,15 @@ class _ProgressBar:
         self.out, self.last = out, None
 
     def __call__(self, status) -> None:
-        shown = (status.state, int(status.percent), status.component)
+        shown = (status.state, int(status.percent), status.component, status.time_left)
         if shown == self.last:
             return
         self.last = shown
         filled = int(status.percent / 5)
         what = status.component or status.message
+        left = f", {status.time_left}" if status.time_left else ""
         self.out.write(f"\r[{'#' * filled}{'.' * (20 - filled)}] {status.percent:5.1f}%  {status.state}: "
-                       f"{what[:40]:<40}")
+                       f"{(what + left)[:64]:<64}")
         self.out.flush()
 
 

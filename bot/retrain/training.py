@@ -135,11 +135,34 @@ class TrainingStatus:
     log_tail: List[str] = field(default_factory=list)
     report: Optional[str] = None         # var/retrain/<candidate>/report.json when evaluated
     promotion: Optional[Dict[str, object]] = None  # {"ok": bool, "reasons": [...]} from the evaluation
+    seconds_left: Optional[int] = None   # the training's estimated time left (`seconds_left()`), None: unknown
+    time_left: str = ""                  # the same in words, for the page and the progress bar
 
     def to_dict(self) -> Dict[str, object]:
         data = asdict(self)
         data["percent"] = round(self.percent, 1)
         return data
+
+
+ESTIMATE_FROM = 10.0  # percent: before this, the progress is loading, not training, and says little of the pace
+
+
+def seconds_left(percent: float, elapsed: float) -> Optional[int]:
+    """The training's time left if it goes on at its pace so far: elapsed x (100 - percent) / percent
+    seconds. None before ESTIMATE_FROM percent, when finished, or when no time has passed."""
+    if percent < ESTIMATE_FROM or percent >= 100 or elapsed <= 0:
+        return None
+    return int(round(elapsed * (100 - percent) / percent))
+
+
+def time_left_text(seconds: Optional[int]) -> str:
+    """"about 4 minutes left", "less than a minute left"; "" when unknown."""
+    if seconds is None:
+        return ""
+    if seconds < 60:
+        return "less than a minute left"
+    minutes = int(round(seconds / 60))
+    return f"about {minutes} minute{'s' if minutes != 1 else ''} left"
 
 
 def write_status(path: Path, status: TrainingStatus) -> None:
@@ -239,10 +262,11 @@ class TrainingJob:
         self.audit_action = audit_action  # "train": a candidate (evaluation.model_started looks for it)
         self.server = server  # the running Rasa server: the candidate is evaluated against what it serves
         self.on_progress = on_progress
-        self.name = candidate_name(clock())
+        self._started = clock()
+        self.name = candidate_name(self._started)
         self.command = command or train_command(cfg, self.name)
         self.status = TrainingStatus(state="starting", candidate=self.name, actor=self.actor,
-                                     started=iso(clock()), message="starting rasa train")
+                                     started=iso(self._started), message="starting rasa train")
         self.process: Optional[subprocess.Popen] = None
         self.thread: Optional[threading.Thread] = None
         self._tail: Deque[str] = deque(maxlen=LOG_TAIL)
@@ -278,6 +302,10 @@ class TrainingJob:
     # inside ------------------------------------------------------------------------------------
     def _publish(self) -> None:
         self.status.log_tail = list(self._tail)
+        left = None
+        if self.status.state == "running":
+            left = seconds_left(self.status.percent, (self.clock() - self._started).total_seconds())
+        self.status.seconds_left, self.status.time_left = left, time_left_text(left)
         write_status(self.cfg.status_file, self.status)
         if self.on_progress:
             self.on_progress(self.status)

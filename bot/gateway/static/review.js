@@ -392,7 +392,10 @@
     const pct = Math.round(status.percent || 0);
     const base = STATE_TEXT[status.state] || status.state;
     if (isRunning(status)) {
-      return base + ": " + pct + "% done" + (status.component ? " (" + status.component + ")" : "") + ".";
+      return (
+        base + ": " + pct + "% done" + (status.component ? " (" + status.component + ")" : "") +
+        (status.time_left ? ", " + status.time_left : "") + "."
+      );
     }
     if (status.state === "done") {
       return (
