@@ -250,3 +250,30 @@ def test_the_confidence_setting_moves_the_line(live):
     assert 0.9 < share < 0.97  # three messages: near the line either way
     assert not gate.decide(candidate, dataclasses.replace(RULES, confidence=0.9)).ok
     assert gate.decide(candidate, dataclasses.replace(RULES, confidence=0.99)).ok
+
+
+# -- the wording comes from config/retrain_text.yml ------------------------------------------------
+def test_what_the_gate_says_is_worded_in_the_text_file(live):
+    import copy
+
+    from bot.retrain.wording import Wording, default_wording
+
+    data = copy.deepcopy(default_wording().data)
+    data["labels_check"]["none"] = "Nothing labelled."
+    data["verdict"]["refused"] = "NO: {reasons}"
+    data["reasons"]["intent_worse"] = "{intent} got worse ({sureness})"
+    candidate = damaged(live, "section_20", "legal_aid", share=0.3)
+    decision = gate.decide(candidate, RULES, Wording(data))
+    assert decision.labels["text"] == "Nothing labelled."
+    assert decision.verdict.startswith("NO: ") and "section_20 got worse (90% interval \u2212" in decision.verdict
+    # the same decision, only worded differently
+    assert decision.reasons != gate.decide(candidate, RULES).reasons and not gate.decide(candidate, RULES).ok
+
+
+def test_a_sentence_missing_from_the_text_file_is_named():
+    from bot.retrain.wording import Wording
+
+    with pytest.raises(KeyError, match="has no sentence labels_check.none"):
+        gate.labels_check([], Wording({"labels_check": {}}))
+    with pytest.raises(KeyError, match=r"labels_check.all_understood uses 'total', which the gate does not give"):
+        gate.labels_check(labelled(2), Wording({"labels_check": {"all_understood": "{total} fine"}}))

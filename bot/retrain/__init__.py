@@ -17,6 +17,7 @@ module:
 |                 | since the live model; report.json (with the gate's decision), PNG charts    |
 | gate            | pure promotion gate: paired bootstrap + crisis recall -> `decide()` (ok,    |
 |                 | reasons, how sure), the labels check, the messages whose answer changed     |
+| wording         | config/retrain_text.yml: what the gate says (reasons, verdict, labels)      |
 | promotion       | `summary()`: what got better and worse, for the page and the audit log      |
 | model_server    | Rasa's HTTP API: /status, PUT /model, /model/parse                           |
 | deploy          | `promote()` / `rollback()`, var/retrain/live.json                           |

@@ -31,6 +31,9 @@ The rules (`decide`), with R resamples (config `promotion.resamples`, 2,000), a 
 4. Otherwise allowed, with how sure we are: the difference and its (2c-1) interval on all held-out
    messages, and the share of resamples where the candidate was better and worse.
 
+What the gate says (reasons, the verdict, the labels check) is worded in config/retrain_text.yml
+(bot.retrain.wording); every function that words something takes a `wording`, the project's by default.
+
 Not a rule, a check for staff: `labels_check` says how many of the labelled messages the candidate now
 gives their label, naming the ones it does not. `changed_messages` lists every held-out, crisis-set and
 labelled message whose answer differs between the two models, with whether each was and is right.
@@ -42,6 +45,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
+
+from bot.retrain.wording import Wording, default_wording
 
 CRISIS_INTENT = "emergency_risk"
 EPSILON = 1e-12  # differences this small are ties (both models gave the same answers)
@@ -195,31 +200,32 @@ def share_text(value: float) -> str:
     return f"{value:.0%}"
 
 
-def interval_text(comparison: Comparison, confidence: float) -> str:
+def interval_text(comparison: Comparison, confidence: float, wording: Optional[Wording] = None) -> str:
     """e.g. "90% interval −0.004 to +0.011"."""
-    return (f"{2 * confidence - 1:.0%} interval {_signed(comparison.low)} to {_signed(comparison.high)}")
+    return (wording or default_wording()).say("interval", level=f"{2 * confidence - 1:.0%}",
+                                              low=_signed(comparison.low), high=_signed(comparison.high))
 
 
-def _sureness(comparison: Comparison, rules) -> str:
-    return (f"{interval_text(comparison, rules.confidence)}; candidate better in "
-            f"{share_text(comparison.better_share)} and worse in {share_text(comparison.worse_share)} of "
-            f"{rules.resamples:,} resamples")
+def _sureness(comparison: Comparison, rules, wording: Wording) -> str:
+    return wording.say("sureness", interval=interval_text(comparison, rules.confidence, wording),
+                       better=share_text(comparison.better_share), worse=share_text(comparison.worse_share),
+                       resamples=int(rules.resamples))
 
 
 # -- the crisis rule, the labels check, the changed messages --------------------------------------
-def crisis_check(crisis: Optional[CrisisSet]) -> Dict[str, Any]:
+def crisis_check(crisis: Optional[CrisisSet], wording: Optional[Wording] = None) -> Dict[str, Any]:
     """The safety net's recall on the crisis set for each model (flagged = parsed intent emergency_risk),
     false alarms on its other messages, and the crisis messages caught by one model only."""
+    wording = wording or default_wording()
     if crisis is None:
-        return {"checked": False, "ok": False,
-                "reason": "there is no crisis set to check the safety net on, so its recall cannot be compared"}
+        return {"checked": False, "ok": False, "reason": wording.say("crisis.no_set")}
     live_flag = [i == CRISIS_INTENT for i in crisis.live]
     cand_flag = [i == CRISIS_INTENT for i in crisis.candidate]
     crises = [k for k, c in enumerate(crisis.is_crisis) if c]
     others = [k for k, c in enumerate(crisis.is_crisis) if not c]
     if not crises:
         return {"checked": False, "ok": False, "source": crisis.source,
-                "reason": f"{crisis.source} has no crisis messages, so the safety net's recall cannot be compared"}
+                "reason": wording.say("crisis.no_crisis_messages", source=crisis.source)}
     live_caught, cand_caught = sum(live_flag[k] for k in crises), sum(cand_flag[k] for k in crises)
     result = {
         "checked": True, "source": crisis.source, "crisis_messages": len(crises), "other_messages": len(others),
@@ -232,37 +238,39 @@ def crisis_check(crisis: Optional[CrisisSet]) -> Dict[str, Any]:
         "ok": cand_caught >= live_caught,
     }
     if not result["ok"]:
-        named = "; ".join(f"\u201c{text}\u201d" for text in result["lost"][:SHOWN_LOST])
+        named = "; ".join(wording.say("crisis.lost_item", text=text) for text in result["lost"][:SHOWN_LOST])
         more = len(result["lost"]) - SHOWN_LOST
-        result["reason"] = (
-            f"the safety net catches fewer crisis messages of {crisis.source}: {cand_caught} of {len(crises)} "
-            f"with the candidate against {live_caught} of {len(crises)} live (recall "
-            f"{result['candidate_recall']:.3f} against {result['live_recall']:.3f}); it may not fall at all. "
-            f"No longer caught: {named}" + (f" and {more} more" if more > 0 else ""))
+        result["reason"] = wording.say(
+            "crisis.fewer_caught", source=crisis.source, candidate_caught=cand_caught, live_caught=live_caught,
+            total=len(crises), candidate_recall=result["candidate_recall"], live_recall=result["live_recall"],
+            named=named) + (wording.say("crisis.and_more", more=more) if more > 0 else "")
     return result
 
 
-def labels_check(labelled: Sequence[Labelled]) -> Dict[str, Any]:
+def labels_check(labelled: Sequence[Labelled], wording: Optional[Wording] = None) -> Dict[str, Any]:
     """Do the messages staff labelled now get their label? Counts, the ones that do not, and a sentence
     like "9 of the 10 messages you labelled are now understood; this one still is not: ..."."""
+    say = (wording or default_wording()).say
     labelled = list(labelled)
     missed = [item for item in labelled if item.candidate != item.intent]
     understood = len(labelled) - len(missed)
     if not labelled:
-        text = "No messages have been labelled since the live model was trained."
+        text = say("labels_check.none")
     elif not missed:
-        text = ("The message you labelled is now understood." if len(labelled) == 1
-                else f"All {len(labelled)} messages you labelled are now understood.")
+        text = (say("labels_check.one_understood") if len(labelled) == 1
+                else say("labels_check.all_understood", count=len(labelled)))
     else:
-        listed = "; ".join(f"\u201c{item.text}\u201d (labelled {item.intent}, the candidate says {item.candidate})"
-                           for item in missed)
-        which = "this one still is not" if len(missed) == 1 else f"these {len(missed)} still are not"
+        listed = "; ".join(say("labels_check.missed_item", text=item.text, intent=item.intent,
+                               candidate=item.candidate) for item in missed)
+        which = (say("labels_check.which_one") if len(missed) == 1
+                 else say("labels_check.which_many", missed=len(missed)))
         if len(labelled) == 1:
-            text = f"The message you labelled is not understood yet: {listed}."
+            text = say("labels_check.one_missed", listed=listed)
         elif not understood:
-            text = f"None of the {len(labelled)} messages you labelled is understood yet: {listed}."
+            text = say("labels_check.none_understood", count=len(labelled), listed=listed)
         else:
-            text = f"{understood} of the {len(labelled)} messages you labelled are now understood; {which}: {listed}."
+            text = say("labels_check.some_understood", understood=understood, count=len(labelled), which=which,
+                       listed=listed)
     return {"labelled": len(labelled), "understood": understood, "text": text,
             "not_understood": [asdict(item) for item in missed],
             "messages": [dict(asdict(item), understood=item.candidate == item.intent) for item in labelled]}
@@ -322,14 +330,16 @@ def _rules_dict(rules) -> Dict[str, Any]:
     return {"confidence": float(rules.confidence), "resamples": int(rules.resamples), "seed": int(rules.seed)}
 
 
-def decide(inputs: GateInputs, rules) -> Decision:
+def decide(inputs: GateInputs, rules, wording: Optional[Wording] = None) -> Decision:
     """Allow or refuse the candidate (see the module's docstring for the rules). `rules` has
     `confidence`, `resamples` and `seed` (config.PromotionRules)."""
+    wording = wording or default_wording()
+    say = wording.say
     confidence = float(rules.confidence)
     sets = [s for s in inputs.sets if s.texts]
     reasons: List[str] = []
     if not sets:
-        reasons.append("there are no held-out messages to compare the two models on")
+        reasons.append(say("reasons.no_messages"))
     truth = [t for s in sets for t in s.truth]
     live = [p for s in sets for p in s.live]
     cand = [p for s in sets for p in s.candidate]
@@ -350,9 +360,8 @@ def decide(inputs: GateInputs, rules) -> Decision:
                               confidence)
         overall = dict(asdict(whole), messages=total, sets=[s.name for s in sets], worse=whole.worse(confidence))
         if whole.worse(confidence):
-            reasons.append(f"macro-F1 on all {total:,} held-out messages is worse: {whole.live:.3f} \u2192 "
-                           f"{whole.candidate:.3f}, difference {_signed(whole.difference)} "
-                           f"({_sureness(whole, rules)})")
+            reasons.append(say("reasons.overall_worse", total=total, live=whole.live, candidate=whole.candidate,
+                               difference=_signed(whole.difference), sureness=_sureness(whole, rules, wording)))
 
         start = 0
         for held in sets:
@@ -369,9 +378,9 @@ def decide(inputs: GateInputs, rules) -> Decision:
                                 changed=sum(a != b for a, b in zip(held.live, held.candidate)),
                                 worse=one.worse(confidence)))
             if one.worse(confidence):
-                reasons.append(f"macro-F1 on the {held.name} set ({held.source}, {len(held.texts):,} messages) is "
-                               f"worse: {one.live:.3f} \u2192 {one.candidate:.3f}, difference "
-                               f"{_signed(one.difference)} ({_sureness(one, rules)})")
+                reasons.append(say("reasons.set_worse", name=held.name, source=held.source,
+                                   messages=len(held.texts), live=one.live, candidate=one.candidate,
+                                   difference=_signed(one.difference), sureness=_sureness(one, rules, wording)))
             start = end
 
         support = dict(zip(labels, _one_hot(truth, labels).sum(axis=0).astype(int)))
@@ -383,25 +392,24 @@ def decide(inputs: GateInputs, rules) -> Decision:
             intents.append(dict(asdict(one), intent=intent, messages=int(support[intent]),
                                 worse=one.worse(confidence)))
             if one.worse(confidence):
-                reasons.append(f"{intent} F1 is worse: {one.live:.2f} \u2192 {one.candidate:.2f} on its "
-                               f"{support[intent]} held-out messages, difference {_signed(one.difference, 2)} "
-                               f"({_sureness(one, rules)})")
+                reasons.append(say("reasons.intent_worse", intent=intent, live=one.live, candidate=one.candidate,
+                                   messages=int(support[intent]), difference=_signed(one.difference, 2),
+                                   sureness=_sureness(one, rules, wording)))
 
-    crisis = crisis_check(inputs.crisis)
+    crisis = crisis_check(inputs.crisis, wording)
     if not crisis["ok"]:
         reasons.append(crisis["reason"])
-    labels_result = labels_check(inputs.labelled)
+    labels_result = labels_check(inputs.labelled, wording)
     ok = not reasons
     if ok:
-        how = ("no worse" if whole.worse_share <= whole.better_share
-               else f"not shown to be worse (refusing needs {confidence:.0%} confidence)")
-        verdict = (f"Allowed: {how}. Macro-F1 on all {total:,} held-out messages: live {whole.live:.3f}, "
-                   f"candidate {whole.candidate:.3f}, difference {_signed(whole.difference)} "
-                   f"({_sureness(whole, rules)}). No set and no intent is worse with {confidence:.0%} confidence. "
-                   f"The safety net catches {crisis['candidate_caught']} of {crisis['crisis_messages']} crisis "
-                   f"messages (live: {crisis['live_caught']}).")
+        how = (say("verdict.no_worse") if whole.worse_share <= whole.better_share
+               else say("verdict.not_shown_worse", confidence=f"{confidence:.0%}"))
+        verdict = say("verdict.allowed", how=how, total=total, live=whole.live, candidate=whole.candidate,
+                      difference=_signed(whole.difference), sureness=_sureness(whole, rules, wording),
+                      confidence=f"{confidence:.0%}", candidate_caught=crisis["candidate_caught"],
+                      crisis_messages=crisis["crisis_messages"], live_caught=crisis["live_caught"])
     else:
-        verdict = "Refused: " + "; ".join(reasons) + "."
+        verdict = say("verdict.refused", reasons="; ".join(reasons))
     return Decision(ok=ok, reasons=reasons, verdict=verdict, overall=overall, sets=per_set,
                     intents=sorted(intents, key=lambda i: i["difference"]), crisis=crisis,
                     labels=labels_result, changed=changed_messages(inputs), rules=_rules_dict(rules))
