@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -217,8 +218,8 @@ def test_measure_noise_trains_twice_and_reports_the_spread(tmp_path, monkeypatch
     cfg = make_config(copy_project(tmp_path / "project"))
     commands, real_command = [], training.noise_command
 
-    def command(run_cfg, name, out):
-        commands.append(real_command(run_cfg, name, out))
+    def command(run_cfg, name, out, nlu_dir):
+        commands.append(real_command(run_cfg, name, out, nlu_dir))
         return [sys.executable, "-c", FAKE_NLU_TRAIN, "--out", str(out), "--fixed-model-name", name]
 
     inputs = live_inputs()
@@ -247,3 +248,36 @@ def test_measure_noise_trains_twice_and_reports_the_spread(tmp_path, monkeypatch
     cli._print_noise(result, out)
     assert "1 of 1,107 held-out messages and 0 of 361 crisis-set messages get a different answer" in out.getvalue()
     assert "the promotion gate would allow it." in out.getvalue()
+
+
+def test_measure_noise_with_one_more_example_trains_the_second_on_a_copy_with_it(tmp_path, monkeypatch):
+    from bot.retrain import cli, evaluation
+    from tests.test_retrain_helpers import live_inputs
+
+    cfg = make_config(copy_project(tmp_path / "project"))
+    data_before = {p.name: p.read_text() for p in cfg.nlu_dir.glob("*.yml")}
+    commands, real_command = [], training.noise_command
+
+    def command(run_cfg, name, out, nlu_dir):
+        commands.append(real_command(run_cfg, name, out, nlu_dir))
+        return [sys.executable, "-c", FAKE_NLU_TRAIN, "--out", str(out), "--fixed-model-name", name]
+
+    monkeypatch.setattr(training, "noise_command", command)
+    monkeypatch.setattr(evaluation, "gather", lambda cfg_, first, second, with_labels=True: live_inputs())
+    result = training.measure_noise(cfg, "kim", clock=lambda: NOW, one_more=("st ives", "inform_council"))
+    first, second = (Path(c[c.index("--nlu") + 1]) for c in commands)
+    assert first == cfg.nlu_dir and second == cfg.work_dir / "noise" / "20261120-120000" / "b" / "nlu"
+    added = [p for p in second.glob("*.yml") if p.read_text() != data_before[p.name]]
+    assert len(added) == 1 and "    - st ives\n" in added[0].read_text()
+    assert {p.name: p.read_text() for p in cfg.nlu_dir.glob("*.yml")} == data_before  # data/nlu untouched
+    assert result["one_more"] == {"text": "st ives", "intent": "inform_council"}
+    out = io.StringIO()
+    cli._print_noise(result, out)
+    assert out.getvalue().startswith("Trained twice, the second with one more example (\u201cst ives\u201d as "
+                                     "inform_council): noise-20261120-120000-a.tar.gz and ")
+    from scripts.eval_retrain_noise import summary_lines  # what `make eval` prints of it
+
+    lines = summary_lines("one-more", result)
+    assert lines[0] == "one-more: 0 of 1,107 held-out answers and 0 of 361 crisis-set answers differ"
+    assert [line.split()[0] for line in lines[1:4]] == ["dev", "blind", "wild"]
+    assert lines[-1] == "  the promotion gate would allow the second model"

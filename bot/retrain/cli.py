@@ -267,7 +267,10 @@ def _print_report(report, out: TextIO) -> None:
 
 def _print_noise(result, out: TextIO) -> None:
     decision = result["gate"]
-    out.write(f"Trained twice on the same data: {result['runs'][0]} and {result['runs'][1]}.\n")
+    extra = result.get("one_more")
+    data = (f"the second with one more example (\u201c{_plain(extra['text'])}\u201d as {extra['intent']})" if extra
+            else "on the same data")
+    out.write(f"Trained twice, {data}: {result['runs'][0]} and {result['runs'][1]}.\n")
     out.write(f"{result['changed_held_out']} of {result['held_out_messages']:,} held-out messages and "
               f"{result['changed_crisis']} of {result['crisis_messages']} crisis-set messages get a different "
               "answer from the second training.\n")

@@ -392,13 +392,13 @@ def train_candidate(cfg: RetrainConfig, actor: str, *, clock: Clock = utc_now, e
 
 
 # -- how much do two trainings on the same data differ? (issue 20) --------------------------------
-def noise_command(cfg: RetrainConfig, name: str, out: Path) -> List[str]:
-    """`rasa train nlu` (the NLU is what the gate compares) with Rasa's training cache off, so nothing is
-    restored from an earlier training: both trainings of `measure_noise` start from scratch."""
+def noise_command(cfg: RetrainConfig, name: str, out: Path, nlu_dir: Path) -> List[str]:
+    """`rasa train nlu` on `nlu_dir` (the NLU is what the gate compares) with Rasa's training cache off,
+    so nothing is restored from an earlier training: both trainings of `measure_noise` start from scratch."""
     from scripts.eval_nlu import RASA
 
     command = ["env", "RASA_MAX_CACHE_SIZE=0", RASA, "train", "nlu", "--config", str(cfg.rasa_config),
-               "--nlu", str(cfg.nlu_dir), "--out", str(out), "--fixed-model-name", name]
+               "--nlu", str(nlu_dir), "--out", str(out), "--fixed-model-name", name]
     if cfg.nice and shutil.which("nice"):
         command = ["nice", "-n", str(cfg.nice)] + command
     return command
@@ -406,14 +406,16 @@ def noise_command(cfg: RetrainConfig, name: str, out: Path) -> List[str]:
 
 def measure_noise(cfg: RetrainConfig, actor: str, *, clock: Clock = utc_now,
                   on_progress: Optional[Callable[[TrainingStatus], None]] = None,
-                  keep_models: bool = False) -> Dict[str, object]:
+                  keep_models: bool = False, one_more: Optional[Tuple[str, str]] = None) -> Dict[str, object]:
     """Train the NLU twice on identical data (data/nlu now, config.yml), then compare the second model
     with the first as the promotion gate compares a candidate with the live model. What differs is
     training noise: how many held-out answers change, the macro-F1 spread and its interval, and whether
-    the gate would refuse (it should not). Holds the training lock throughout; no candidate is made.
-    Writes var/retrain/noise/<time>/noise.json and returns what it holds; the two models are deleted
-    unless `keep_models`. About twice as long as one training."""
-    from bot.retrain import evaluation, gate
+    the gate would refuse (it should not). With `one_more` (text, intent), the second training's data
+    is a copy of data/nlu with that one example added, as a staff label would add it. Holds the training
+    lock throughout; no candidate is made and data/nlu is not changed. Writes
+    var/retrain/noise/<time>/noise.json and returns what it holds; the two models are deleted unless
+    `keep_models`. About twice as long as one training."""
+    from bot.retrain import evaluation, gate, labels
 
     actor = check_actor(actor)
     stamp = clock().astimezone(timezone.utc).strftime("%Y%m%d-%H%M%S")
@@ -423,9 +425,15 @@ def measure_noise(cfg: RetrainConfig, actor: str, *, clock: Clock = utc_now,
         models = []
         for run in ("a", "b"):
             run_cfg = cfg.with_changes(work_dir=folder / run, candidates_dir=folder / run / "models")
+            nlu_dir = cfg.nlu_dir
+            if run == "b" and one_more is not None:
+                nlu_dir = folder / run / "nlu"
+                shutil.copytree(cfg.nlu_dir, nlu_dir)
+                labels.add_training_example(one_more[0], one_more[1], nlu_dir=nlu_dir, domain=cfg.domain,
+                                            held_out=cfg.unseen_sets)
             name = f"noise-{stamp}-{run}"
             job = TrainingJob(run_cfg, actor, clock=clock, evaluate=False, on_progress=on_progress,
-                              command=noise_command(run_cfg, name, run_cfg.candidates_dir),
+                              command=noise_command(run_cfg, name, run_cfg.candidates_dir, nlu_dir),
                               audit_action="measure_noise_train")
             job.name, job.status.candidate = name, name
             status = job.run()
@@ -437,6 +445,7 @@ def measure_noise(cfg: RetrainConfig, actor: str, *, clock: Clock = utc_now,
         decision = gate.decide(inputs, cfg.promotion)
     result = {
         "measured_at": iso(clock()), "runs": [m.name for m in models],
+        "one_more": {"text": one_more[0], "intent": one_more[1]} if one_more else None,
         "held_out_messages": sum(len(s.texts) for s in inputs.sets),
         "changed_held_out": sum(a != b for s in inputs.sets for a, b in zip(s.live, s.candidate)),
         "crisis_messages": len(inputs.crisis.texts) if inputs.crisis else 0,
