@@ -83,6 +83,7 @@ eval: setup
 	$(PY) scripts/eval_nlu.py
 	$(PY) scripts/eval_redaction.py
 	$(PY) scripts/eval_readability.py
+	$(PY) scripts/eval_retrain_noise.py  # four NLU trainings: 20 to 45 minutes (issue 20)
 
 # Speed, memory and the load test (scripts/bench_load.py: 50 and 200 conversations on the embedded
 # default and on the scaled shape, which it starts on free ports after scripts/setup_prod.sh).

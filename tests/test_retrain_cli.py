@@ -117,8 +117,10 @@ def test_the_settings_file_has_the_documented_safe_defaults():
     cfg = load_config(env={})
     assert (cfg.inbox.low_confidence, cfg.inbox.sample_rate, cfg.inbox.sample_seed, cfg.inbox.duplicate_ratio,
             cfg.inbox.days) == (0.6, 0.05, 42, 90, 30)
-    assert (cfg.promotion.macro_f1_tolerance, cfg.promotion.max_intent_f1_drop, cfg.promotion.min_macro_f1) == (
-        0.0, 0.05, None)
+    assert (cfg.promotion.confidence, cfg.promotion.resamples, cfg.promotion.seed) == (0.95, 2000, 0)
+    assert cfg.held_out_sets == (("dev", ROOT / "tests" / "nlu_test.yml"), ("blind", ROOT / "tests" / "nlu_test_fresh.yml"),
+                                 ("wild", ROOT / "tests" / "nlu_wild.yml"))
+    assert cfg.crisis_set == ROOT / "tests" / "crisis_wild.tsv"
     assert cfg.retention_days == 90 and cfg.nice == 10
     assert cfg.audit_log == ROOT / "var" / "retrain" / "audit.jsonl" and cfg.models_dir == ROOT / "models"
     assert cfg.candidates_dir == ROOT / "models" / "candidates" and cfg.test_set == ROOT / "tests" / "nlu_test.yml"
@@ -129,6 +131,9 @@ def test_the_settings_file_has_the_documented_safe_defaults():
     ("inbox:\n  sample_rate: lots\n", "sample_rate: 'lots' is not a number"),
     ("promotion: [1, 2]\n", "promotion should be a section"),
     ("inbox: {low_confidence: [\n", "is not valid YAML"),
+    ("promotion:\n  confidence: 0.3\n", "confidence: 0.3 must be between 0.5 and 1"),
+    ("promotion:\n  resamples: null\n", "resamples: give a number"),
+    ("promotion:\n  max_intent_f1_drop: 0.05\n", "max_intent_f1_drop is no longer used"),
 ])
 def test_a_wrong_setting_is_refused_with_a_clear_message(project, tmp_path, content, message):
     settings = tmp_path / "retrain.yml"
@@ -137,3 +142,64 @@ def test_a_wrong_setting_is_refused_with_a_clear_message(project, tmp_path, cont
     assert code == 1 and message in err
     code, _, err = run(project, "--config", str(tmp_path / "missing.yml"), "status")
     assert code == 1 and "there is no settings file" in err
+
+
+# --- evaluate: the labels check and what changed, before the decision (issue 20) ------------------
+def synthetic_evaluation(project, monkeypatch, inputs):
+    """`evaluate` with the models' answers replaced by `inputs` (nothing is parsed, no pictures drawn)."""
+    from bot.retrain import evaluation
+
+    cfg = make_config(project)
+    live = cfg.models_dir / "20261101-000000-live.tar.gz"
+    live.write_bytes(b"live model")
+    cfg.candidates_dir.mkdir(parents=True, exist_ok=True)
+    (cfg.candidates_dir / "candidate-20261120-110000.tar.gz").write_bytes(b"candidate model")
+    monkeypatch.setattr(evaluation, "gather", lambda cfg, live, candidate, with_labels=True: inputs)
+    monkeypatch.setattr(evaluation, "confusion_png", lambda *a, **k: None)
+    monkeypatch.setattr(evaluation, "comparison_png", lambda *a, **k: None)
+    monkeypatch.setenv("RASA_URL", "http://127.0.0.1:9")  # nothing listens: the newest in models/ is live
+    return run(project, "evaluate")
+
+
+def test_evaluate_says_what_the_labels_and_the_changes_are_before_allowing(project, monkeypatch):
+    import dataclasses
+
+    from bot.retrain import gate
+    from tests.test_retrain_helpers import first_right, live_inputs, with_answer
+
+    inputs = live_inputs()
+    index = first_right(inputs, "dev", "out_of_scope")[0]
+    inputs = with_answer(inputs, "dev", index, "nlu_fallback")
+    inputs = dataclasses.replace(inputs, labelled=(
+        gate.Labelled(text="who is above the council", intent="ombudsman", live="nlu_fallback", candidate="ombudsman"),
+        gate.Labelled(text="nan has the kids \x1b[31mnow", intent="kinship_care_options", live="nlu_fallback",
+                      candidate="nlu_fallback")))
+    code, out, err = synthetic_evaluation(project, monkeypatch, inputs)
+    assert code == 0, err
+    labels = out.index("Your labels: 1 of the 2 messages you labelled are now understood; this one still is not: "
+                       "\u201cnan has the kids [31mnow\u201d (labelled kinship_care_options, the candidate says nlu_fallback).")
+    changed = out.index("2 messages get a different answer (1 now wrong, 1 now right, 0 wrong before and after):")
+    text = next(s for s in inputs.sets if s.name == "dev").texts[index]
+    assert f"WORSE  [dev] \u201c{text}\u201d\n         right: out_of_scope;  out_of_scope \u2192 nlu_fallback " \
+           "(right \u2192 wrong)" in out
+    assert "better [labelled] \u201cwho is above the council\u201d" in out
+    decision = out.index("Allowed: not shown to be worse (refusing needs 95% confidence).")
+    assert labels < changed < decision and "90% interval" in out[decision:]
+    per_set = out.index("Macro-F1, candidate against live (paired bootstrap, 2,000 resamples, seed 0):")
+    per_intent = out.index("Intents whose answers changed (F1 on all held-out messages):\n")
+    crisis = out.index("Safety net on tests/crisis_wild.tsv: catches ")
+    assert changed < per_set < per_intent < crisis < decision  # the evidence, then the verdict
+    assert "\nout_of_scope " in out[per_intent:crisis]
+    assert out.rstrip().endswith("The candidate can be promoted (python -m bot.retrain promote --actor NAME).")
+    assert "\x1b" not in out  # control characters from a message never reach the terminal
+
+
+def test_evaluate_refuses_a_damaged_candidate_naming_the_intent(project, monkeypatch):
+    from tests.test_retrain_helpers import damaged, live_inputs
+
+    code, out, err = synthetic_evaluation(project, monkeypatch, damaged(live_inputs(), "section_20", "legal_aid"))
+    assert code == 0, err
+    assert "The candidate cannot be promoted:\n" in out
+    assert "  - section_20 F1 is worse: " in out and "15 messages get a different answer (15 now wrong" in out
+    code, _, err = run(project, "promote", "--actor", "kim", "--offline")
+    assert code == 1 and "not promoted: " in err and "section_20 F1 is worse" in err

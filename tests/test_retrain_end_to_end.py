@@ -2,7 +2,8 @@
 tiny pipeline (tests/data/tiny_config.yml):
 
 a family message the model misunderstands -> the review inbox (from the real tracker store) -> a label
--> `rasa train` of a candidate -> evaluation on the test set -> promotion through PUT /model ->
+-> `rasa train` of a candidate -> evaluation on the held-out sets, the crisis set and the label ->
+promotion through PUT /model ->
 /model/parse now gives the labelled intent, and the conversation is still there -> rollback.
 """
 import json
@@ -44,10 +45,18 @@ def test_review_label_retrain_evaluate_promote_and_roll_back_with_a_real_rasa_se
     project = copy_project(tmp_path / "project", ROOT / "tests" / "data" / "tiny_config.yml")
     port = run_local.free_port()
     url = f"http://127.0.0.1:{port}"
-    # The tiny model is noisy from one training to the next, so the promotion rules are opened up here;
-    # every rule is tested on its own in tests/test_retrain_promotion.py.
-    cfg = make_config(project, rasa_url=url, rasa_token=TOKEN,
-                      promotion=PromotionRules(macro_f1_tolerance=1.0, max_intent_f1_drop=1.0))
+    # The tiny model is noisy from one training to the next, so the statistical rules are opened up here
+    # (refuse only if the candidate is worse in every resample). The crisis rule cannot be opened: the tiny
+    # model is not the safety net (its recall on tests/crisis_wild.tsv moves by a few messages with one
+    # label), so its crisis set here is some of its own emergency_risk training examples and ordinary
+    # messages, which both tiny models answer right. Every rule is tested on its own in
+    # tests/test_retrain_gate.py.
+    crisis_set = project / "tests" / "crisis_tiny.tsv"
+    crisis_set.write_text("label\tcategory\ttext\tsource_url\n" + "".join(f"{label}\ttest\t{text}\t-\n" for label, text in [
+        ("crisis", "hes hitting her now"), ("crisis", "help hes hurting the baby right now"),
+        ("crisis", "taken all my tablets"), ("not_crisis", "thank you"), ("not_crisis", "hello")]))
+    cfg = make_config(project, rasa_url=url, rasa_token=TOKEN, promotion=PromotionRules(confidence=1.0),
+                      crisis_set=crisis_set)
     (project / "endpoints.yml").write_text(
         f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {cfg.tracker_db}\n")
     env = training.child_env()
@@ -94,7 +103,15 @@ def test_review_label_retrain_evaluate_promote_and_roll_back_with_a_real_rasa_se
         assert percents == sorted(percents) and percents[-1] == 100.0 and len(set(percents)) > 3
         candidate = Path(status.candidate_path)
         report = json.loads(Path(status.report).read_text())
-        assert report["messages"] == len(load_test_set(cfg.test_set)) and report["promotion"]["ok"]
+        assert report["promotion"]["ok"], report["promotion"]["reasons"]
+        assert report["messages"] == sum(len(load_test_set(path)) for _, path in cfg.held_out_sets) == 1107
+        assert [s["name"] for s in report["held_out"]] == ["dev", "blind", "wild"]
+        crisis = report["gate"]["crisis"]
+        assert crisis["checked"] and crisis["candidate_caught"] >= crisis["live_caught"] > 0
+        # the label is the check: the candidate now gives the labelled message its label
+        assert report["gate"]["labels"]["text"] == "The message you labelled is now understood."
+        assert {"set": "labelled", "text": MESSAGE, "after": "ombudsman", "now_right": True}.items() <= next(
+            c for c in report["gate"]["changed"] if c["set"] == "labelled").items()
         assert report["live"]["model"] == str(live.resolve())  # evaluated against what the server serves
         assert set(report["live"]["per_intent"]) == set(report["candidate"]["per_intent"])
         assert {"precision", "recall", "f1", "support"} <= set(report["candidate"]["per_intent"]["ombudsman"])

@@ -56,14 +56,20 @@ def redaction(monkeypatch):
     return privacy.redact
 
 
+HELD_OUT = (("dev", "tests/nlu_test.yml"), ("blind", "tests/nlu_test_fresh.yml"), ("wild", "tests/nlu_wild.yml"))
+CRISIS_SET = "tests/crisis_wild.tsv"
+
+
 def copy_project(target: Path, rasa_config: Optional[Path] = None) -> Path:
-    """data/, domain.yml, config.yml (or `rasa_config`), tests/nlu_test.yml, config/retrain.yml in `target`."""
+    """data/, domain.yml, config.yml (or `rasa_config`), the held-out sets and the crisis set (tests/),
+    config/retrain.yml in `target`."""
     target.mkdir(parents=True, exist_ok=True)
     shutil.copytree(ROOT / "data", target / "data")
     shutil.copy(ROOT / "domain.yml", target / "domain.yml")
     shutil.copy(rasa_config or ROOT / "config.yml", target / "config.yml")
     (target / "tests").mkdir(exist_ok=True)
-    shutil.copy(ROOT / "tests" / "nlu_test.yml", target / "tests" / "nlu_test.yml")
+    for relative in [path for _, path in HELD_OUT] + [CRISIS_SET]:
+        shutil.copy(ROOT / relative, target / relative)
     (target / "config").mkdir(exist_ok=True)
     shutil.copy(ROOT / "config" / "retrain.yml", target / "config" / "retrain.yml")
     (target / "models").mkdir(exist_ok=True)
@@ -155,3 +161,78 @@ def gateway_conversation(url: str, conversation_id: str, messages: Sequence[Tupl
         store.record_feedback(ids[index], conversation_id, False, messages[index][2] + timedelta(seconds=30))
     store.close()
     return ids
+
+
+# --- synthetic answers for the promotion gate (no model is trained or loaded) ----------------------
+
+LIVE_MISTAKES = 0.06  # the synthetic live model gets about this share of held-out messages wrong
+
+
+def live_inputs(seed: int = 7, crisis_recall: float = 0.95):
+    """The gate's inputs for the project's real held-out sets and crisis set, with a synthetic live model
+    (right except for a fixed, seeded ~6% of messages: "not sure" or another intent) and a candidate
+    that answers exactly as the live model does. Change the candidate with the helpers below."""
+    import random
+
+    from bot.retrain import evaluation, gate
+    from scripts.eval_nlu import load_test_set
+
+    rng = random.Random(seed)
+    sets = []
+    for name, relative in HELD_OUT:
+        pairs = load_test_set(ROOT / relative)
+        intents = sorted({i for _, i in pairs})
+        truth = [i for _, i in pairs]
+        live = [t if rng.random() > LIVE_MISTAKES else rng.choice(["nlu_fallback"] + intents) for t in truth]
+        sets.append(gate.HeldOutSet(name=name, source=relative, texts=[t for t, _ in pairs], truth=truth,
+                                    live=live, candidate=live))
+    texts, is_crisis = evaluation.crisis_cases(ROOT / CRISIS_SET)
+    flags = [(rng.random() < crisis_recall) if c else (rng.random() < 0.05) for c in is_crisis]
+    answers = ["emergency_risk" if f else "out_of_scope" for f in flags]
+    crisis = gate.CrisisSet(source=CRISIS_SET, texts=texts, is_crisis=is_crisis, live=answers, candidate=answers)
+    return gate.GateInputs(sets=tuple(sets), crisis=crisis, labelled=())
+
+
+def with_answer(inputs, set_name: str, index: int, intent: str):
+    """`inputs` with the candidate answering message `index` of set `set_name` with `intent`."""
+    import dataclasses
+
+    sets = []
+    for held in inputs.sets:
+        if held.name == set_name:
+            answers = list(held.candidate)
+            answers[index] = intent
+            held = dataclasses.replace(held, candidate=answers)
+        sets.append(held)
+    return dataclasses.replace(inputs, sets=tuple(sets))
+
+
+def first_right(inputs, set_name: str, intent: str, count: int = 1) -> List[int]:
+    """Indices of the first `count` messages of `intent` in set `set_name` that the live model gets right."""
+    held = next(s for s in inputs.sets if s.name == set_name)
+    found = [k for k, (t, a) in enumerate(zip(held.truth, held.live)) if t == intent and a == t]
+    return found[:count]
+
+
+def damaged(inputs, intent: str, into: str, share: float = 0.3):
+    """A damaged candidate: in every held-out set, `share` of `intent`'s messages (rounded up; ones the
+    live model gets right) are answered `into` instead."""
+    import math
+
+    for held in inputs.sets:
+        total = sum(t == intent for t in held.truth)
+        for index in first_right(inputs, held.name, intent, math.ceil(share * total)):
+            inputs = with_answer(inputs, held.name, index, into)
+    return inputs
+
+
+def crisis_lost(inputs, count: int = 1, answer: str = "kinship_care_options"):
+    """The candidate no longer flags the first `count` crisis messages the live model flags."""
+    import dataclasses
+
+    crisis = inputs.crisis
+    answers = list(crisis.candidate)
+    caught = [k for k, (c, a) in enumerate(zip(crisis.is_crisis, crisis.live)) if c and a == "emergency_risk"]
+    for index in caught[:count]:
+        answers[index] = answer
+    return dataclasses.replace(inputs, crisis=dataclasses.replace(crisis, candidate=answers))

@@ -113,8 +113,24 @@ def test_unknown_intents_are_refused_with_a_hint(cfg):
 def test_messages_in_the_test_set_are_refused(cfg):
     text, intent = load_test_set(cfg.test_set)[0]
     before = {p: p.read_text() for p in cfg.nlu_dir.glob("*.yml")}
-    with pytest.raises(labels.LabelRefused, match=r"in the test set \(tests/nlu_test.yml\), which must stay unseen"):
+    with pytest.raises(labels.LabelRefused, match=r"in a held-out set \(tests/nlu_test.yml\), which must stay unseen"):
         labels.label_item(cfg, item(text.upper() + "!"), intent, "kim", NOW)
+    assert {p: p.read_text() for p in cfg.nlu_dir.glob("*.yml")} == before
+    assert list(AuditLog(cfg.audit_log).entries()) == []
+
+
+@pytest.mark.parametrize("name, file", [("blind", "nlu_test_fresh.yml"), ("wild", "nlu_wild.yml"),
+                                        ("crisis", "crisis_wild.tsv")])
+def test_messages_of_every_held_out_set_and_the_crisis_set_are_refused(cfg, name, file):
+    # the promotion gate compares the models on all of them: a label from one would be learned, not tested
+    from scripts.eval_nlu import load_case_set
+
+    path = cfg.crisis_set if name == "crisis" else dict(cfg.held_out_sets)[name]
+    assert path.name == file
+    text = load_case_set(path)["not_crisis"][0] if name == "crisis" else load_test_set(path)[0][0]
+    before = {p: p.read_text() for p in cfg.nlu_dir.glob("*.yml")}
+    with pytest.raises(labels.LabelRefused, match=rf"in a held-out set \(tests/{file}\), which must stay unseen"):
+        labels.label_item(cfg, item(text), "kinship_care_options", "kim", NOW)
     assert {p: p.read_text() for p in cfg.nlu_dir.glob("*.yml")} == before
     assert list(AuditLog(cfg.audit_log).entries()) == []
 

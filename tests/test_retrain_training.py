@@ -1,10 +1,12 @@
 """Background training: progress parsed from Rasa's output, the status file a page polls, one training
 at a time. `rasa train` itself runs in tests/test_retrain_end_to_end.py; here a child process replays
 output in Rasa's format (log lines and tqdm epoch bars, \\r-separated as on a terminal)."""
+import io
 import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -131,6 +133,42 @@ def test_a_background_training_reports_progress_in_its_status_file(cfg, tmp_path
     assert not (cfg.work_dir / "training.lock").exists()
 
 
+@pytest.mark.parametrize("percent, elapsed, left, text", [
+    (0.0, 30, None, ""), (5.0, 30, None, ""),          # loading, not training yet: no estimate
+    (10.0, 30, 270, "about 4 minutes left"), (50.0, 120, 120, "about 2 minutes left"),
+    (80.0, 200, 50, "less than a minute left"), (75.0, 180, 60, "about 1 minute left"),
+    (100.0, 300, None, ""), (40.0, 0, None, ""),
+])
+def test_the_time_left_is_the_pace_so_far_carried_on(percent, elapsed, left, text):
+    assert training.seconds_left(percent, elapsed) == left
+    assert training.time_left_text(left) == text
+
+
+def test_the_status_and_the_progress_bar_say_how_long_is_left(cfg, tmp_path):
+    from datetime import timedelta
+
+    from bot.retrain import cli
+
+    ticks = iter(range(0, 10_000, 20))  # every look at the clock is 20 seconds later
+    seen, bar = [], io.StringIO()
+    progress = cli._ProgressBar(bar)
+
+    def on_progress(status):
+        seen.append((status.state, status.percent, status.seconds_left, status.time_left))
+        progress(status)
+
+    job = replay_job(cfg, tmp_path, on_progress=on_progress)
+    job.clock = lambda: NOW + timedelta(seconds=next(ticks))
+    status = job.run()
+    assert status.state == "done", status.message
+    running = [(p, s, t) for state, p, s, t in seen if state == "running" and p >= training.ESTIMATE_FROM and p < 100]
+    assert running and all(s is not None and s > 0 and t.endswith(" left") for _, s, t in running)
+    assert all(s is None and t == "" for state, p, s, t in seen if state != "running" or p < training.ESTIMATE_FROM
+               or p == 100)
+    assert any(t in bar.getvalue() for _, _, t in running)
+    assert training.read_status(cfg)["time_left"] == ""  # finished: nothing left to estimate
+
+
 def test_a_failed_training_says_so(cfg, tmp_path):
     status = replay_job(cfg, tmp_path, code=1).run()
     assert status.state == "failed" and "exit code 1" in status.message
@@ -159,3 +197,87 @@ def test_a_lock_left_by_a_process_that_died_is_taken_over(cfg, tmp_path):
 def test_the_status_before_any_training_is_idle(cfg):
     assert training.read_status(cfg)["state"] == "idle"
     assert json.loads(json.dumps(training.read_status(cfg)))["percent"] == 0.0
+
+
+# --- measuring training noise (issue 20): two trainings on the same data, compared as the gate would ---
+FAKE_NLU_TRAIN = r"""
+import pathlib, sys
+out = pathlib.Path(sys.argv[sys.argv.index("--out") + 1]) / (sys.argv[sys.argv.index("--fixed-model-name") + 1] + ".tar.gz")
+print("Starting to train component 'DIETClassifier'", flush=True)
+print("Finished training component 'DIETClassifier'", flush=True)
+out.parent.mkdir(parents=True, exist_ok=True)
+out.write_bytes(b"model " + out.name.encode())
+print(f"Your Rasa model is trained and saved at '{out}'.", flush=True)
+"""
+
+
+def test_measure_noise_trains_twice_and_reports_the_spread(tmp_path, monkeypatch):
+    from bot.retrain import cli, evaluation
+    from tests.test_retrain_helpers import first_right, live_inputs, with_answer
+
+    cfg = make_config(copy_project(tmp_path / "project"))
+    commands, real_command = [], training.noise_command
+
+    def command(run_cfg, name, out, nlu_dir):
+        commands.append(real_command(run_cfg, name, out, nlu_dir))
+        return [sys.executable, "-c", FAKE_NLU_TRAIN, "--out", str(out), "--fixed-model-name", name]
+
+    inputs = live_inputs()
+    inputs = with_answer(inputs, "wild", first_right(inputs, "wild", "legal_aid")[0], "ombudsman")
+
+    def gather(cfg_, first, second, with_labels=True):
+        assert first.exists() and second.exists() and first != second and not with_labels
+        return inputs
+
+    monkeypatch.setattr(training, "noise_command", command)
+    monkeypatch.setattr(evaluation, "gather", gather)
+    result = training.measure_noise(cfg, "kim", clock=lambda: NOW)
+    assert [c[:2] for c in commands] == [["nice", "-n"]] * 2
+    assert all("RASA_MAX_CACHE_SIZE=0" in c and c[c.index("RASA_MAX_CACHE_SIZE=0") + 2:][:2] == ["train", "nlu"]
+               for c in commands)  # nothing restored from Rasa's cache: both train from scratch
+    assert result["runs"] == ["noise-20261120-120000-a.tar.gz", "noise-20261120-120000-b.tar.gz"]
+    assert (result["changed_held_out"], result["held_out_messages"]) == (1, 1107)
+    assert result["gate"]["ok"] and [s["name"] for s in result["sets"]] == ["dev", "blind", "wild"]
+    assert json.loads((cfg.work_dir / "noise" / "20261120-120000" / "noise.json").read_text()) == result
+    assert not list((cfg.work_dir / "noise").rglob("*.tar.gz"))  # the two models are not kept
+    assert not (cfg.work_dir / "training.lock").exists() and not list(cfg.candidates_dir.glob("*"))
+    actions = [e["action"] for e in AuditLog(cfg.audit_log).entries()]
+    assert actions == ["measure_noise", "measure_noise_train", "measure_noise_train"]  # no candidate "train"
+
+    out = io.StringIO()
+    cli._print_noise(result, out)
+    assert "1 of 1,107 held-out messages and 0 of 361 crisis-set messages get a different answer" in out.getvalue()
+    assert "the promotion gate would allow it." in out.getvalue()
+
+
+def test_measure_noise_with_one_more_example_trains_the_second_on_a_copy_with_it(tmp_path, monkeypatch):
+    from bot.retrain import cli, evaluation
+    from tests.test_retrain_helpers import live_inputs
+
+    cfg = make_config(copy_project(tmp_path / "project"))
+    data_before = {p.name: p.read_text() for p in cfg.nlu_dir.glob("*.yml")}
+    commands, real_command = [], training.noise_command
+
+    def command(run_cfg, name, out, nlu_dir):
+        commands.append(real_command(run_cfg, name, out, nlu_dir))
+        return [sys.executable, "-c", FAKE_NLU_TRAIN, "--out", str(out), "--fixed-model-name", name]
+
+    monkeypatch.setattr(training, "noise_command", command)
+    monkeypatch.setattr(evaluation, "gather", lambda cfg_, first, second, with_labels=True: live_inputs())
+    result = training.measure_noise(cfg, "kim", clock=lambda: NOW, one_more=("st ives", "inform_council"))
+    first, second = (Path(c[c.index("--nlu") + 1]) for c in commands)
+    assert first == cfg.nlu_dir and second == cfg.work_dir / "noise" / "20261120-120000" / "b" / "nlu"
+    added = [p for p in second.glob("*.yml") if p.read_text() != data_before[p.name]]
+    assert len(added) == 1 and "    - st ives\n" in added[0].read_text()
+    assert {p.name: p.read_text() for p in cfg.nlu_dir.glob("*.yml")} == data_before  # data/nlu untouched
+    assert result["one_more"] == {"text": "st ives", "intent": "inform_council"}
+    out = io.StringIO()
+    cli._print_noise(result, out)
+    assert out.getvalue().startswith("Trained twice, the second with one more example (\u201cst ives\u201d as "
+                                     "inform_council): noise-20261120-120000-a.tar.gz and ")
+    from scripts.eval_retrain_noise import summary_lines  # what `make eval` prints of it
+
+    lines = summary_lines("one-more", result)
+    assert lines[0] == "one-more: 0 of 1,107 held-out answers and 0 of 361 crisis-set answers differ"
+    assert [line.split()[0] for line in lines[1:4]] == ["dev", "blind", "wild"]
+    assert lines[-1] == "  the promotion gate would allow the second model"

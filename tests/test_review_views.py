@@ -24,9 +24,9 @@ from yarl import URL
 from bot.gateway import review_views
 from bot.retrain import evaluation, stores, training
 from bot.retrain.audit import AuditLog
-from bot.retrain.promotion import check_promotion, summary
 from tests.gateway_harness import Harness, wait_until
-from tests.test_retrain_helpers import ROOT, copy_project, make_config, user, write_tracker
+from tests.test_retrain_helpers import (ROOT, copy_project, damaged, live_inputs, make_config, user, with_answer,
+                                       write_tracker)
 
 NAMED = "my name is Sarah and my nan has the kids what now"
 REDACTED = "my name is [NAME] and my nan has the kids what now"
@@ -71,44 +71,49 @@ def png_bytes() -> bytes:
             + chunk(b"IDAT", zlib.compress(b"\x00\xff\xff\xff")) + chunk(b"IEND", b""))
 
 
-def scores(macro: float, **f1: float) -> Dict[str, Any]:
-    return {"accuracy": macro, "macro_f1": macro,
-            "per_intent": {i: {"precision": v, "recall": v, "f1": v, "support": 4} for i, v in f1.items()}}
+LABELLED = "<b>my nan</b> & the kids: what now?"  # a labelled message, markup and all: shown as text
 
 
-LIVE_SCORES = scores(0.90, section_20=0.96, legal_aid=0.80, greet=1.0)
-BETTER_SCORES = scores(0.92, section_20=0.98, legal_aid=0.80, greet=1.0)
-WORSE_SCORES = scores(0.91, section_20=0.88, legal_aid=0.90, greet=1.0)
+def better_inputs():
+    """A candidate that fixes three of the live model's mistakes and learned two labels (one not yet)."""
+    import dataclasses
+
+    from bot.retrain import gate
+
+    inputs = live_inputs()
+    wild = next(s for s in inputs.sets if s.name == "wild")
+    for index in [k for k, (t, a) in enumerate(zip(wild.truth, wild.live)) if t != a][:3]:
+        inputs = with_answer(inputs, "wild", index, wild.truth[index])
+    return dataclasses.replace(inputs, labelled=(
+        gate.Labelled(text=LABELLED, intent="kinship_care_options", live="nlu_fallback",
+                      candidate="kinship_care_options", actor="kim", at="2026-12-03T11:00:00Z"),
+        gate.Labelled(text="who is above the council", intent="ombudsman", live="nlu_fallback",
+                      candidate="complaints_procedure", actor="kim", at="2026-12-03T11:05:00Z")))
 
 
-def write_evaluation(cfg, candidate: Path, live: Path, now: datetime, candidate_scores=BETTER_SCORES,
-                     live_scores=LIVE_SCORES) -> Dict[str, Any]:
-    """What bot.retrain.evaluation.evaluate_candidate writes, without parsing anything."""
-    name = candidate.name.replace(".tar.gz", "")
-    out = cfg.work_dir / name
-    out.mkdir(parents=True, exist_ok=True)
+def worse_inputs():
+    """A damaged candidate: 30% of section_20's held-out messages answered legal_aid."""
+    return damaged(live_inputs(), "section_20", "legal_aid", share=0.3)
+
+
+BETTER, WORSE = "better", "worse"
+CANDIDATES = {BETTER: better_inputs, WORSE: worse_inputs}
+
+
+def write_evaluation(cfg, candidate: Path, live: Path, now: datetime, kind: str = BETTER) -> Dict[str, Any]:
+    """What bot.retrain.evaluation.evaluate_candidate writes, on synthetic answers (nothing is parsed)."""
+    report = evaluation.write_report(cfg, live, candidate, CANDIDATES[kind](), now=now, pictures=False)
     for picture in ("confusion.png", "comparison.png"):
-        (out / picture).write_bytes(png_bytes())
-    ok, reasons = check_promotion(live_scores, candidate_scores, cfg.promotion)
-    report = {
-        "evaluated_at": now.isoformat(), "test_set": str(cfg.test_set),
-        "test_set_sha256": evaluation.sha256_file(cfg.test_set), "messages": 12,
-        "live": dict(live_scores, model=str(live), model_sha256=evaluation.sha256_file(live)),
-        "candidate": dict(candidate_scores, model=str(candidate), model_sha256=evaluation.sha256_file(candidate)),
-        "promotion": {"ok": ok, "reasons": reasons, "summary": summary(live_scores, candidate_scores)},
-        "files": {"report": str(out / "report.json"), "confusion": str(out / "confusion.png"),
-                  "comparison": str(out / "comparison.png")},
-    }
-    (out / "report.json").write_text(json.dumps(report))
+        (cfg.work_dir / candidate.name.replace(".tar.gz", "") / picture).write_bytes(png_bytes())
     return report
 
 
-def trained_candidate(cfg, now: datetime, candidate_scores=BETTER_SCORES) -> Path:
+def trained_candidate(cfg, now: datetime, kind: str = BETTER) -> Path:
     """A candidate as a finished training leaves it: the model file, its evaluation, the status file."""
     candidate = cfg.candidates_dir / f"{CANDIDATE}.tar.gz"
     candidate.parent.mkdir(parents=True, exist_ok=True)
     candidate.write_bytes(b"candidate model")
-    report = write_evaluation(cfg, candidate, cfg.models_dir / LIVE_NAME, now, candidate_scores)
+    report = write_evaluation(cfg, candidate, cfg.models_dir / LIVE_NAME, now, kind)
     training.write_status(cfg.status_file, training.TrainingStatus(
         state="done", percent=100.0, candidate=CANDIDATE, candidate_path=str(candidate), actor="kim",
         started=now.isoformat(), finished=now.isoformat(), message="evaluated", log_tail=["trained"],
@@ -132,13 +137,13 @@ print(f"Your Rasa model is trained and saved at '{out}'.", flush=True)
 """
 
 
-def fake_training(monkeypatch, pause: float = 0.05, candidate_scores=BETTER_SCORES) -> None:
+def fake_training(monkeypatch, pause: float = 0.05, kind: str = BETTER) -> None:
     """`rasa train` replaced by a script printing Rasa's progress lines, the evaluation by write_evaluation."""
     def command(cfg, name):
         return [sys.executable, "-c", FAKE_TRAIN, str(cfg.candidates_dir / f"{name}.tar.gz"), str(pause)]
 
     def evaluate(cfg, candidate, *, now, live=None):
-        return write_evaluation(cfg, Path(candidate), Path(live), now, candidate_scores)
+        return write_evaluation(cfg, Path(candidate), Path(live), now, kind)
 
     monkeypatch.setattr(training, "train_command", command)
     monkeypatch.setattr(evaluation, "evaluate_candidate", evaluate)
@@ -401,14 +406,29 @@ async def test_retrain_reports_progress_until_the_candidate_is_evaluated(review,
 async def test_the_report_puts_live_and_rolls_back(review):
     kim = await review.staff()
     trained_candidate(review.cfg, review.clock.now)
+    written = evaluation.read_report(review.cfg, CANDIDATE)
     status, body = await kim.get("/console/api/review/status")
     assert body["state"] == "done" and body["candidate"] == CANDIDATE and body["has_report"]
     status, report = await kim.get(f"/console/api/review/report/{CANDIDATE}")
     assert status == 200
     assert report["verdict"] == {"ok": True, "already_live": False, "reasons": []}
-    assert report["live"]["model"] == LIVE_NAME and report["candidate_scores"]["macro_f1"] == 0.92
-    assert report["per_intent"]["section_20"] == {"live": LIVE_SCORES["per_intent"]["section_20"],
-                                                  "candidate": BETTER_SCORES["per_intent"]["section_20"]}
+    assert report["live"]["model"] == LIVE_NAME
+    assert report["candidate_scores"]["macro_f1"] == written["candidate"]["macro_f1"] > written["live"]["macro_f1"]
+    assert report["per_intent"]["section_20"] == {"live": written["live"]["per_intent"]["section_20"],
+                                                  "candidate": written["candidate"]["per_intent"]["section_20"]}
+    # the gate's evidence, the labels check and what changed, before the verdict
+    decision = report["decision"]
+    assert decision["verdict"].startswith("Allowed: no worse. Macro-F1 on all 1,107 held-out messages")
+    assert report["messages"] == 1107 and [s["name"] for s in report["held_out"]] == ["dev", "blind", "wild"]
+    assert [s["name"] for s in decision["sets"]] == ["dev", "blind", "wild"] and decision["overall"]["better_share"] > 0.5
+    assert decision["labels"]["text"] == (
+        "1 of the 2 messages you labelled are now understood; this one still is not: \u201cwho is above the "
+        "council\u201d (labelled ombudsman, the candidate says complaints_procedure).")
+    assert [(c["set"], c["change"]) for c in decision["changed"]] == [("wild", "better")] * 3 + [
+        ("labelled", "better"), ("labelled", "still wrong")]
+    assert decision["changed"][3]["text"] == LABELLED  # as labelled; the page sets it as text, never as HTML
+    assert decision["crisis"]["candidate_caught"] == decision["crisis"]["live_caught"]
+    assert report["rules"] == {"confidence": 0.95, "resamples": 2000, "seed": 0}
     assert [(i["name"], i["url"]) for i in report["images"]] == [
         ("confusion", f"/console/api/review/files/{CANDIDATE}/confusion.png"),
         ("comparison", f"/console/api/review/files/{CANDIDATE}/comparison.png")]
@@ -435,14 +455,15 @@ async def test_the_report_puts_live_and_rolls_back(review):
 
 async def test_a_worse_candidate_cannot_be_put_live_and_the_page_gets_the_reasons(review):
     kim = await review.staff()
-    trained_candidate(review.cfg, review.clock.now, WORSE_SCORES)
+    trained_candidate(review.cfg, review.clock.now, WORSE)
     status, report = await kim.get(f"/console/api/review/report/{CANDIDATE}")
-    reasons = ["section_20 F1 fell from 0.96 to 0.88 (more than 0.05)"]
+    reasons = evaluation.read_report(review.cfg, CANDIDATE)["promotion"]["reasons"]
+    assert any(r.startswith("section_20 F1 is worse: ") and "90% interval" in r for r in reasons)
     assert report["verdict"] == {"ok": False, "already_live": False, "reasons": reasons}
+    assert report["decision"]["verdict"] == "Refused: " + "; ".join(reasons) + "."
     status, body = await kim.post("/console/api/review/promote", {"candidate": CANDIDATE})
     assert status == 409
-    assert body == {"error": "Not put live, because section_20 F1 fell from 0.96 to 0.88 (more than 0.05).",
-                    "reasons": reasons}
+    assert body == {"error": "Not put live, because " + "; ".join(reasons) + ".", "reasons": reasons}
     assert review.models.loaded == [] and not (review.cfg.models_dir / f"{CANDIDATE}.tar.gz").exists()
     status, body = await kim.post("/console/api/review/promote", {"candidate": "candidate-20990101-000000"})
     assert status == 409 and "Reload the page" in body["error"]

@@ -57,9 +57,9 @@ _FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\.png$")
 _CONVERSATION = re.compile(r"^[^\s/\\]{1,128}$")
 _RUNNING = ("starting", "running", "evaluating")
 IMAGE_TEXT = {
-    "confusion": ("Confusion matrix of the candidate on the test set: one row for each true intent, one "
-                  "column for each intent the candidate predicted, with the number of test messages in each "
-                  "cell. The per-intent table gives the same results as numbers."),
+    "confusion": ("Confusion matrix of the candidate on the held-out sets: one row for each true intent, one "
+                  "column for each intent the candidate predicted, with the number of held-out messages in "
+                  "each cell. The per-intent table gives the same results as numbers."),
     "comparison": ("Bar chart of F1 for each intent, the live model's bar beside the candidate's. The "
                    "per-intent table gives the same numbers."),
 }
@@ -341,21 +341,29 @@ def _report(cfg: RetrainConfig, name: str) -> Optional[Dict[str, Any]]:
     candidate_intents = report["candidate"].get("per_intent") or {}
     per_intent = {intent: {"live": live_intents.get(intent), "candidate": candidate_intents.get(intent)}
                   for intent in sorted(set(live_intents) | set(candidate_intents))}
+    decision = report.get("gate") or {}
+    held_out = [{"name": s.get("name"), "file": Path(str(s.get("file") or "")).name, "messages": s.get("messages")}
+                for s in report.get("held_out") or []]
     return {
         "candidate": name,
         "evaluated_at": report.get("evaluated_at"),
         "messages": report.get("messages"),
-        "test_set": Path(str(report.get("test_set") or "tests/nlu_test.yml")).name,
+        "test_set": ", ".join(s["file"] for s in held_out) or Path(str(report.get("test_set") or "")).name,
+        "held_out": held_out,
         "live": {"model": Path(str(report["live"].get("model") or "")).name,
                  "accuracy": report["live"].get("accuracy"), "macro_f1": report["live"].get("macro_f1")},
         "candidate_scores": {"model": Path(str(report["candidate"].get("model") or "")).name,
                              "accuracy": report["candidate"].get("accuracy"),
                              "macro_f1": report["candidate"].get("macro_f1")},
         "per_intent": per_intent,
-        "rules": {"macro_f1_tolerance": cfg.promotion.macro_f1_tolerance,
-                  "max_intent_f1_drop": cfg.promotion.max_intent_f1_drop,
-                  "min_macro_f1": cfg.promotion.min_macro_f1},
+        "rules": {"confidence": cfg.promotion.confidence, "resamples": cfg.promotion.resamples,
+                  "seed": cfg.promotion.seed},
         "evaluation_verdict": report.get("promotion"),
+        # the promotion gate's evidence (bot/retrain/gate.py): what the page shows before the verdict
+        "decision": {"verdict": decision.get("verdict"), "overall": decision.get("overall"),
+                     "sets": decision.get("sets") or [], "intents": decision.get("intents") or [],
+                     "crisis": decision.get("crisis"), "labels": decision.get("labels"),
+                     "changed": decision.get("changed") or []} if decision else None,
         "verdict": _verdict(cfg, report, name),
         "images": images,
     }

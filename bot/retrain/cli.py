@@ -6,8 +6,9 @@
     label ID --new-intent NAME      none of our intents fits: suggest a new one to the developers
     train                           train a new candidate model (and evaluate it), with progress
     status                          the latest training and which model is live
-    evaluate [CANDIDATE]            compare a candidate with the live model on the test set
-    promote [CANDIDATE]             put a candidate live, if it is no worse than the live model
+    train --measure-noise           train twice on the same data: how much do two trainings differ?
+    evaluate [CANDIDATE]            compare a candidate with the live model on the held-out sets
+    promote [CANDIDATE]             put a candidate live, unless the evidence says it is worse
     rollback                        put the previous model back
     export --from DATE --to DATE    redacted transcripts for those days (JSON lines or CSV)
     purge                           delete transcripts older than the retention period (90 days)
@@ -60,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bot.retrain", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Improve the assistant: review what it misunderstood, label it, retrain, check the new\n"
-                    "model on the test set and put it live only if it is no worse.\n\n"
+                    "model on the held-out sets and put it live unless the evidence says it is worse.\n\n"
                     + __doc__.split("\n\n", 1)[1].split("Exit status")[0].rstrip(),
         epilog="Settings: config/retrain.yml. Help on one command: python -m bot.retrain COMMAND --help")
     parser.add_argument("--config", type=Path, help="settings file (default: config/retrain.yml)")
@@ -94,17 +95,23 @@ def build_parser() -> argparse.ArgumentParser:
                                 description="Train a candidate model from the training data (it does not go "
                                             "live), showing progress, then compare it with the live model.")
     train.add_argument("--no-evaluate", action="store_true", help="train only; evaluate later")
+    train.add_argument("--measure-noise", action="store_true",
+                       help="instead: train the NLU twice on the same data (no candidate is made; about twice "
+                            "as long) and show how much the two differ on the held-out sets")
 
     commands.add_parser("status", help="the latest training and which model is live")
 
     evaluate = commands.add_parser("evaluate", help="compare a candidate with the live model",
-                                   description="Run the candidate and the live model on the fixed test set "
-                                               "(tests/nlu_test.yml) and say whether the candidate may go live.")
+                                   description="Run the candidate and the live model on the held-out sets (dev, "
+                                               "blind, wild), the crisis set and the messages labelled since "
+                                               "the live model; show what changed and say whether the "
+                                               "evidence lets the candidate go live.")
     evaluate.add_argument("candidate", nargs="?", help="candidate file or name (default: the newest)")
 
     promote = commands.add_parser("promote", parents=[who, server], help="put a candidate live",
                                   description="Put an evaluated candidate live without dropping conversations, "
-                                              "but only if it is no worse than the live model.")
+                                              "unless it is worse than the live model with 95% confidence or "
+                                              "the safety net catches fewer crisis messages.")
     promote.add_argument("candidate", nargs="?", help="candidate file or name (default: the newest)")
 
     commands.add_parser("rollback", parents=[who, server], help="put the previous model back")
@@ -158,27 +165,120 @@ def _print_item(item, out: TextIO) -> None:
     for variant in item.variants:
         out.write(f"    also: {variant}\n")
     if item.in_test_set:
-        out.write("    (this message is in the test set, so it cannot be added to the training data)\n")
+        out.write("    (this message is in a held-out set, so it cannot be added to the training data)\n")
+
+
+def _plain(text: object, limit: int = 160) -> str:
+    """One line of a message for the terminal: control characters become spaces, long ones are cut."""
+    import unicodedata
+
+    line = "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in str(text))
+    line = " ".join(line.split())
+    return line if len(line) <= limit else line[:limit - 1] + "\u2026"
+
+
+def _signed(value: float) -> str:
+    from bot.retrain.gate import _signed as signed
+
+    return signed(value)
+
+
+def _share(value: float) -> str:
+    from bot.retrain.gate import share_text
+
+    return share_text(value)
+
+
+CHANGED_SHOWN = 60
+
+
+def _print_changed(changed, out: TextIO, limit: int = CHANGED_SHOWN) -> None:
+    if not changed:
+        out.write("No held-out, crisis-set or labelled message gets a different answer.\n")
+        return
+    counts = {kind: sum(c["change"] == kind for c in changed) for kind in ("worse", "better", "still wrong")}
+    out.write(f"{len(changed)} messages get a different answer ({counts['worse']} now wrong, {counts['better']} now "
+              f"right, {counts['still wrong']} wrong before and after):\n")
+    for entry in changed[:limit]:
+        mark = {"worse": "WORSE ", "better": "better", "still wrong": "wrong "}[entry["change"]]
+        out.write(f"  {mark} [{entry['set']}] \u201c{_plain(entry['text'])}\u201d\n"
+                  f"         right: {entry['right']};  {entry['before']} \u2192 {entry['after']}"
+                  f" ({'right' if entry['was_right'] else 'wrong'} \u2192 {'right' if entry['now_right'] else 'wrong'})\n")
+    if len(changed) > limit:
+        out.write(f"  ... and {len(changed) - limit} more (all in the report file)\n")
+
+
+def _print_evidence(decision, out: TextIO) -> None:
+    rules = decision.get("rules") or {}
+    level = f"{2 * float(rules.get('confidence', 0.95)) - 1:.0%}"
+    out.write(f"\nMacro-F1, candidate against live (paired bootstrap, {int(rules.get('resamples', 0)):,} resamples, "
+              f"seed {rules.get('seed')}):\n")
+    out.write(f"{'':<28}{'n':>6}{'live':>8}{'cand':>8}{'diff':>9}   {level + ' interval':<22}{'worse in':>9}\n")
+    rows = [("all held-out", decision["overall"])] if decision.get("overall") else []
+    rows += [(f"{s['name']} ({Path(s['source']).name})", s) for s in decision.get("sets") or []]
+    for label, row in rows:
+        interval = f"{_signed(row['low'])} to {_signed(row['high'])}"
+        out.write(f"{label[:27]:<28}{row['messages']:>6}{row['live']:>8.3f}{row['candidate']:>8.3f}"
+                  f"{_signed(row['difference']):>9}   {interval:<22}{_share(row['worse_share']):>9}"
+                  f"{'  WORSE' if row.get('worse') else ''}\n")
+    intents = decision.get("intents") or []
+    if intents:
+        out.write(f"\nIntents whose answers changed (F1 on all held-out messages):\n")
+        out.write(f"{'intent':<28}{'n':>6}{'live':>8}{'cand':>8}{'diff':>9}   {level + ' interval':<22}{'worse in':>9}\n")
+        for row in intents:
+            interval = f"{_signed(row['low'])} to {_signed(row['high'])}"
+            out.write(f"{row['intent'][:27]:<28}{row['messages']:>6}{row['live']:>8.2f}{row['candidate']:>8.2f}"
+                      f"{_signed(row['difference']):>9}   {interval:<22}{_share(row['worse_share']):>9}"
+                      f"{'  WORSE' if row.get('worse') else ''}\n")
+    crisis = decision.get("crisis") or {}
+    if crisis.get("checked"):
+        out.write(f"\nSafety net on {crisis['source']}: catches {crisis['candidate_caught']} of "
+                  f"{crisis['crisis_messages']} crisis messages (live {crisis['live_caught']}); false alarms "
+                  f"{crisis['candidate_false_alarms']} of {crisis['other_messages']} (live "
+                  f"{crisis['live_false_alarms']})\n")
 
 
 def _print_report(report, out: TextIO) -> None:
-    live, cand = report["live"], report["candidate"]
-    out.write(f"Test set {report['test_set']} ({report['messages']} messages)\n")
-    out.write(f"{'':<32}{'live':>8}{'candidate':>11}\n")
-    out.write(f"{'accuracy':<32}{live['accuracy']:>8.3f}{cand['accuracy']:>11.3f}\n")
-    out.write(f"{'macro-F1':<32}{live['macro_f1']:>8.3f}{cand['macro_f1']:>11.3f}\n\n")
-    out.write(f"{'intent':<32}{'F1 live':>8}{'F1 cand':>9}{'prec':>7}{'recall':>8}{'n':>5}\n")
-    for intent, row in cand["per_intent"].items():
-        before = live["per_intent"].get(intent, {}).get("f1", 0.0)
-        out.write(f"{intent:<32}{before:>8.2f}{row['f1']:>9.2f}{row['precision']:>7.2f}{row['recall']:>8.2f}"
-                  f"{row['support']:>5}\n")
-    out.write(f"\nPictures: {report['files']['confusion']}\n          {report['files']['comparison']}\n")
+    decision = report.get("gate")
+    if not decision:  # a report from before issue 20
+        out.write(f"This evaluation ({report.get('evaluated_at')}) predates the promotion gate: evaluate it again.\n")
+        return
+    sets = ", ".join(f"{s['name']} {s['file']} ({s['messages']})" for s in report.get("held_out") or [])
+    out.write(f"Compared on {report['messages']:,} held-out messages: {sets}")
+    crisis = decision.get("crisis") or {}
+    if crisis.get("checked"):
+        out.write(f"; and the crisis set {crisis['source']} ({crisis['crisis_messages']} crisis, "
+                  f"{crisis['other_messages']} not)")
+    out.write(".\n\n")
+    labels = decision.get("labels") or {}
+    out.write(f"Your labels: {_plain(labels.get('text', ''), 2000)}\n\n")
+    _print_changed(decision.get("changed") or [], out)
+    _print_evidence(decision, out)
+    out.write(f"\nReport: {report['files']['report']}\nPictures: {report['files']['confusion']}\n"
+              f"          {report['files']['comparison']}\n\n")
+    out.write(_plain(report["promotion"].get("verdict") or decision.get("verdict") or "", 100_000) + "\n")
     if report["promotion"]["ok"]:
-        out.write("The candidate is no worse than the live model: it can be promoted.\n")
+        out.write("The candidate can be promoted (python -m bot.retrain promote --actor NAME).\n")
     else:
         out.write("The candidate cannot be promoted:\n")
         for reason in report["promotion"]["reasons"]:
-            out.write(f"  - {reason}\n")
+            out.write(f"  - {_plain(reason, 100_000)}\n")
+
+
+def _print_noise(result, out: TextIO) -> None:
+    decision = result["gate"]
+    extra = result.get("one_more")
+    data = (f"the second with one more example (\u201c{_plain(extra['text'])}\u201d as {extra['intent']})" if extra
+            else "on the same data")
+    out.write(f"Trained twice, {data}: {result['runs'][0]} and {result['runs'][1]}.\n")
+    out.write(f"{result['changed_held_out']} of {result['held_out_messages']:,} held-out messages and "
+              f"{result['changed_crisis']} of {result['crisis_messages']} crisis-set messages get a different "
+              "answer from the second training.\n")
+    _print_changed(decision.get("changed") or [], out, limit=20)
+    _print_evidence(decision, out)
+    out.write("\nIf the second training were a candidate, the promotion gate would "
+              + ("allow it.\n" if decision["ok"] else "refuse it: " + "; ".join(decision["reasons"]) + "\n"))
+    out.write(f"Saved: {result['file']}\n")
 
 
 class _ProgressBar:
@@ -186,14 +286,15 @@ class _ProgressBar:
         self.out, self.last = out, None
 
     def __call__(self, status) -> None:
-        shown = (status.state, int(status.percent), status.component)
+        shown = (status.state, int(status.percent), status.component, status.time_left)
         if shown == self.last:
             return
         self.last = shown
         filled = int(status.percent / 5)
         what = status.component or status.message
+        left = f", {status.time_left}" if status.time_left else ""
         self.out.write(f"\r[{'#' * filled}{'.' * (20 - filled)}] {status.percent:5.1f}%  {status.state}: "
-                       f"{what[:40]:<40}")
+                       f"{(what + left)[:64]:<64}")
         self.out.flush()
 
 
@@ -228,6 +329,11 @@ def run(args: argparse.Namespace, clock: Clock, out: TextIO, err: TextIO) -> int
             out.write("Marked not useful; it will not be shown again.\n")
         else:
             out.write(f"Suggested new intent {done['intent']} for the developers.\n")
+        return 0
+    if args.command == "train" and args.measure_noise:
+        result = training.measure_noise(cfg, args.actor, clock=clock, on_progress=_ProgressBar(err))
+        err.write("\n")
+        _print_noise(result, out)
         return 0
     if args.command == "train":
         status = training.train_candidate(cfg, args.actor, clock=clock, evaluate=not args.no_evaluate,

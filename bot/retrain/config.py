@@ -18,6 +18,9 @@ from bot import settings as settings_mod
 DEFAULT_FILE = settings_mod.ROOT / "config" / "retrain.yml"
 
 
+RETIRED_PROMOTION_SETTINGS = ("macro_f1_tolerance", "max_intent_f1_drop", "min_macro_f1")  # before issue 20
+
+
 class ConfigError(ValueError):
     """config/retrain.yml has a value that makes no sense; the message says which."""
 
@@ -33,9 +36,11 @@ class InboxRules:
 
 @dataclass(frozen=True)
 class PromotionRules:
-    macro_f1_tolerance: float = 0.0
-    max_intent_f1_drop: float = 0.05
-    min_macro_f1: Optional[float] = None
+    """The promotion gate's settings (bot/retrain/gate.py): refuse a candidate that is worse with at least
+    `confidence` in a paired bootstrap of `resamples` resamples drawn with `seed`."""
+    confidence: float = 0.95
+    resamples: int = 2000
+    seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -48,13 +53,28 @@ class RetrainConfig:
     audit_log: Path
     work_dir: Path
     candidates_dir: Path
-    test_set: Path
+    test_set: Path                  # the dev set, tests/nlu_test.yml
     inbox: InboxRules = field(default_factory=InboxRules)
     promotion: PromotionRules = field(default_factory=PromotionRules)
     retention_days: int = 90
     nice: int = 10
     rasa_token: Optional[str] = None  # None: bot.settings.rasa_token() (RASA_TOKEN or var/secrets/)
     rasa_servers: Tuple[str, ...] = ()  # every Rasa server a promoted model goes to (default: rasa_url)
+    blind_set: Optional[Path] = None    # tests/nlu_test_fresh.yml
+    wild_set: Optional[Path] = None     # tests/nlu_wild.yml
+    crisis_set: Optional[Path] = None   # tests/crisis_wild.tsv: the safety net's recall may not fall on it
+
+    @property
+    def held_out_sets(self) -> Tuple[Tuple[str, Path], ...]:
+        """(name, file) of every held-out intent set the promotion gate compares the models on."""
+        named = (("dev", self.test_set), ("blind", self.blind_set), ("wild", self.wild_set))
+        return tuple((name, Path(path)) for name, path in named if path is not None)
+
+    @property
+    def unseen_sets(self) -> Tuple[Path, ...]:
+        """Every file whose messages may never become training data: the held-out sets and the crisis set."""
+        crisis = (Path(self.crisis_set),) if self.crisis_set is not None else ()
+        return tuple(path for _, path in self.held_out_sets) + crisis
 
     @property
     def all_rasa_servers(self) -> Tuple[str, ...]:
@@ -97,6 +117,13 @@ def _number(section: Mapping[str, Any], key: str, default: Any, low: float, high
     return value
 
 
+def _required(section: Mapping[str, Any], key: str, default: Any, low: float, high: float, kind=float) -> Any:
+    value = _number(section, key, default, low, high, kind)
+    if value is None:
+        raise ConfigError(f"{key}: give a number (default {default})")
+    return value
+
+
 def load_config(path: Optional[Path] = None, root: Optional[Path] = None,
                 env: Optional[Mapping[str, str]] = None) -> RetrainConfig:
     """Read config/retrain.yml (or `path`) for the project folder `root` (default: this repository).
@@ -117,6 +144,11 @@ def load_config(path: Optional[Path] = None, root: Optional[Path] = None,
         if not isinstance(raw.get(section) or {}, dict):
             raise ConfigError(f"{path}: {section} should be a section of settings")
     inbox, promotion = raw.get("inbox") or {}, raw.get("promotion") or {}
+    retired = sorted(set(promotion) & set(RETIRED_PROMOTION_SETTINGS))
+    if retired:
+        raise ConfigError(f"promotion: {', '.join(retired)} is no longer used: a candidate is now refused only "
+                          "when it is worse with `confidence` (0.95) in a paired bootstrap on every held-out set, "
+                          "or when the safety net's crisis recall falls (bot/retrain/gate.py); remove it")
     paths = raw.get("paths") or {}
     site = settings_mod.load(env) if env is not None else settings_mod.load()
 
@@ -138,6 +170,9 @@ def load_config(path: Optional[Path] = None, root: Optional[Path] = None,
         work_dir=place("work_dir", "var/retrain"),
         candidates_dir=place("candidates_dir", "models/candidates"),
         test_set=place("test_set", "tests/nlu_test.yml"),
+        blind_set=place("blind_set", "tests/nlu_test_fresh.yml"),
+        wild_set=place("wild_set", "tests/nlu_wild.yml"),
+        crisis_set=place("crisis_set", "tests/crisis_wild.tsv"),
         inbox=InboxRules(
             low_confidence=_number(inbox, "low_confidence", 0.6, 0, 1),
             sample_rate=_number(inbox, "sample_rate", 0.05, 0, 1),
@@ -146,9 +181,9 @@ def load_config(path: Optional[Path] = None, root: Optional[Path] = None,
             days=_number(inbox, "days", 30, 1, 3650, int),
         ),
         promotion=PromotionRules(
-            macro_f1_tolerance=_number(promotion, "macro_f1_tolerance", 0.0, 0, 1),
-            max_intent_f1_drop=_number(promotion, "max_intent_f1_drop", 0.05, 0, 1),
-            min_macro_f1=_number(promotion, "min_macro_f1", None, 0, 1),
+            confidence=_required(promotion, "confidence", 0.95, 0.5, 1),
+            resamples=_required(promotion, "resamples", 2000, 100, 100_000, int),
+            seed=_required(promotion, "seed", 0, 0, 2**32 - 1, int),
         ),
         retention_days=_number(raw.get("retention") or {}, "days", 90, 1, 36500, int),
         nice=_number(raw.get("training") or {}, "nice", 10, 0, 19, int),

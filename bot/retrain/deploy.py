@@ -1,7 +1,8 @@
 """Putting a candidate live, and taking it back (one step).
 
 `promote` refuses unless the candidate's evaluation (var/retrain/<candidate>/report.json) was made
-against the model that is live now and passes the promotion rules. It then copies the candidate into
+against the model that is live now, on the held-out sets as they are now, and the promotion gate
+(bot.retrain.gate) allows it. It then copies the candidate into
 models/ (where it is now the newest file, so a restart serves it too), asks the running Rasa server to
 load it (PUT /model: conversations are kept), and records in var/retrain/live.json which model is live
 and which was live before. `rollback` puts the previous one back the same way and swaps the two in
@@ -17,7 +18,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from bot.retrain import promotion
 from bot.retrain.audit import AuditLog, check_actor, iso
 from bot.retrain.config import RetrainConfig
 from bot.retrain.model_server import ModelServer, ModelServerError
@@ -73,20 +73,28 @@ def current_live(cfg: RetrainConfig, server: Optional[ModelServer] = None) -> Op
 
 def check_candidate(cfg: RetrainConfig, candidate: Path, report: Optional[Dict[str, Any]],
                     live: Optional[Path]) -> List[str]:
-    """Why this candidate may not be promoted now (empty list: it may)."""
+    """Why this candidate may not be promoted now (empty list: it may). The promotion gate decides again
+    on the answers the evaluation recorded, with the rules in config/retrain.yml now."""
     if not candidate.exists():
         return [f"no candidate model at {candidate}"]
     if report is None:
         return ["it has not been evaluated yet (python -m bot.retrain evaluate)"]
-    from bot.retrain.evaluation import sha256_file
+    from bot.retrain import gate
+    from bot.retrain.evaluation import set_fingerprints, sha256_file
 
     if report["candidate"].get("model_sha256") != sha256_file(candidate):
         return ["its evaluation is for a different model file; evaluate it again"]
     if live is not None and report["live"].get("model_sha256") != sha256_file(live):
         return [f"the live model is now {live.name}, not the one it was evaluated against; evaluate it again"]
-    if report.get("test_set_sha256") != sha256_file(cfg.test_set):
-        return ["the test set changed since the evaluation; evaluate it again"]
-    return promotion.check_promotion(report["live"], report["candidate"], cfg.promotion)[1]
+    if "inputs" not in report:
+        return ["it was evaluated before the promotion rules changed (issue 20); evaluate it again"]
+    if report.get("sets_sha256") != set_fingerprints(cfg):
+        return ["the test sets changed since the evaluation; evaluate it again"]
+    try:
+        inputs = gate.GateInputs.from_dict(report["inputs"])
+    except ValueError:
+        return ["its evaluation cannot be read; evaluate it again"]
+    return gate.decide(inputs, cfg.promotion).reasons
 
 
 def promote(cfg: RetrainConfig, candidate: Path, actor: str, now: datetime, *,
@@ -120,7 +128,8 @@ def promote(cfg: RetrainConfig, candidate: Path, actor: str, now: datetime, *,
              "swapped_into_running_server": server is not None}
     _write_live(cfg, state)
     AuditLog(cfg.audit_log).record(actor, "promote", now, before={"live": state["previous"]},
-                                   after={"live": state["live"]}, summary=report["promotion"].get("summary"))
+                                   after={"live": state["live"]}, summary=report["promotion"].get("summary"),
+                                   verdict=report["promotion"].get("verdict"))
     return state
 
 

@@ -1,12 +1,16 @@
-"""Evaluating a candidate against the live model on the fixed test set (tests/nlu_test.yml).
+"""Evaluating a candidate against the live model on every held-out set, and deciding on the evidence.
 
-Both models parse every test message (scripts/eval_nlu.py's `load_test_set` and `parse_all`, in a child
-process so TensorFlow never loads into the caller, e.g. the gateway). The report has, for each model,
-accuracy and macro-F1 (eval_nlu's `scores`) and per-intent precision, recall, F1 and support; the
-promotion verdict (bot.retrain.promotion); and two pictures. Everything goes to
-var/retrain/<candidate>/: report.json, confusion.png (the candidate's confusion matrix) and
-comparison.png (F1 per intent, live against candidate). The live model's answers are cached per model
-file and test set, so evaluating the next candidate parses only the candidate.
+Both models parse every message of the held-out sets (config/retrain.yml `paths`: the dev set
+tests/nlu_test.yml, the blind set tests/nlu_test_fresh.yml, the wild set tests/nlu_wild.yml), of the
+crisis set (tests/crisis_wild.tsv) and the messages staff labelled since the live model was trained
+(from the audit log), with scripts/eval_nlu.py's loaders and `parse_all`, in one child process per
+model so TensorFlow never loads into the caller (e.g. the gateway). The promotion gate
+(bot.retrain.gate) decides on those answers; its decision, the answers it decided on, accuracy and
+macro-F1 and per-intent precision, recall, F1 and support (on all held-out messages together and on
+each set) and two pictures go to var/retrain/<candidate>/: report.json, confusion.png (the candidate's
+confusion matrix on all held-out messages) and comparison.png (F1 per intent, live against candidate).
+Answers are cached per model file and list of messages, so evaluating the next candidate parses the
+live model again only for newly labelled messages.
 """
 from __future__ import annotations
 
@@ -15,12 +19,12 @@ import json
 import shutil
 import subprocess
 import sys
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from bot.retrain import promotion
-from bot.retrain.audit import iso
+from bot.retrain import gate, promotion
+from bot.retrain.audit import AuditLog, iso
 from bot.retrain.config import RetrainConfig
 
 
@@ -36,6 +40,22 @@ def held_out_pairs(test_set: Path) -> List[Tuple[str, str]]:
     from scripts.eval_nlu import load_test_set
 
     return load_test_set(Path(test_set))
+
+
+def crisis_cases(crisis_set: Path) -> Tuple[List[str], List[bool]]:
+    """The crisis set's messages and whether each is a crisis (scripts/eval_nlu.py `load_case_set`)."""
+    from scripts.eval_nlu import load_case_set
+
+    cases = load_case_set(Path(crisis_set))
+    return cases["crisis"] + cases["not_crisis"], [True] * len(cases["crisis"]) + [False] * len(cases["not_crisis"])
+
+
+def set_fingerprints(cfg: RetrainConfig) -> Dict[str, Optional[str]]:
+    """sha256 of each held-out set and of the crisis set (None: missing), to tell when they changed."""
+    files = dict(cfg.held_out_sets)
+    if cfg.crisis_set is not None:
+        files["crisis"] = Path(cfg.crisis_set)
+    return {name: sha256_file(path) if path.is_file() else None for name, path in files.items()}
 
 
 def parse_in_child(model: Path, texts: Sequence[str], work: Path, nice: int = 0,
@@ -64,14 +84,35 @@ def parse_in_child(model: Path, texts: Sequence[str], work: Path, nice: int = 0,
 def predictions(model: Path, texts: Sequence[str], cache_dir: Path, nice: int = 0,
                 cwd: Optional[Path] = None) -> List[str]:
     """The intent `model` gives each text; cached by the model file's and the texts' hashes."""
-    key = hashlib.sha256((sha256_file(model) + json.dumps(list(texts))).encode()).hexdigest()[:24]
-    cached = cache_dir / f"{key}.json"
-    if cached.exists():
-        return json.loads(cached.read_text())
-    intents = [str(p["intent"]) for p in parse_in_child(model, texts, cache_dir, nice, cwd)]
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    cached.write_text(json.dumps(intents))
-    return intents
+    return predictions_by_set(model, {"texts": list(texts)}, cache_dir, nice, cwd)["texts"]
+
+
+def predictions_by_set(model: Path, segments: Dict[str, Sequence[str]], cache_dir: Path, nice: int = 0,
+                       cwd: Optional[Path] = None) -> Dict[str, List[str]]:
+    """{name: the intent `model` gives each of those texts}. Each list is cached by the model file's and
+    its texts' hashes; the lists not cached yet are parsed together (one model load)."""
+    model_hash = sha256_file(model)
+    found: Dict[str, List[str]] = {}
+    missing: Dict[str, Tuple[List[str], Path]] = {}
+    for name, texts in segments.items():
+        texts = list(texts)
+        if not texts:
+            found[name] = []
+            continue
+        key = hashlib.sha256((model_hash + json.dumps(texts)).encode()).hexdigest()[:24]
+        cached = cache_dir / f"{key}.json"
+        if cached.exists():
+            found[name] = json.loads(cached.read_text())
+        else:
+            missing[name] = (texts, cached)
+    if missing:
+        everything = [t for texts, _ in missing.values() for t in texts]
+        intents = iter([str(p["intent"]) for p in parse_in_child(model, everything, cache_dir, nice, cwd)])
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        for name, (texts, cached) in missing.items():
+            found[name] = [next(intents) for _ in texts]
+            cached.write_text(json.dumps(found[name]))
+    return {name: found[name] for name in segments}
 
 
 def metrics(truth: Sequence[str], predicted: Sequence[str]) -> Dict[str, object]:
@@ -112,7 +153,7 @@ def confusion_png(truth: Sequence[str], predicted: Sequence[str], path: Path, ti
     ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize=7)
     ax.set_yticks(range(len(labels)), labels, fontsize=7)
     ax.set_xlabel("predicted intent")
-    ax.set_ylabel("true intent (tests/nlu_test.yml)")
+    ax.set_ylabel("true intent (held-out sets)")
     ax.set_title(title)
     for i in range(len(labels)):
         for j in range(len(labels)):
@@ -138,7 +179,7 @@ def comparison_png(live: Dict[str, object], candidate: Dict[str, object], path: 
     ax.set_yticks(list(rows), intents, fontsize=7)
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
-    ax.set_xlabel("F1 on tests/nlu_test.yml")
+    ax.set_xlabel("F1 on the held-out sets")
     ax.set_title(title)
     ax.legend(loc="lower right", fontsize=7)
     fig.tight_layout()
@@ -157,6 +198,101 @@ def live_model(cfg: RetrainConfig) -> Path:
     return live
 
 
+def _moment(text: str) -> Optional[datetime]:
+    try:
+        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def model_started(cfg: RetrainConfig, model: Path) -> Optional[datetime]:
+    """When the training of `model` read the training data: the audit log's `train` entry for it (a
+    candidate trained here, promoted or not), else Rasa's `trained_at` in the model's metadata.json,
+    else the file's modification time. None if there is no such file."""
+    model = Path(model)
+    name = model.name.replace(".tar.gz", "")
+    for entry in AuditLog(cfg.audit_log).entries():
+        if entry.get("action") == "train" and (entry.get("after") or {}).get("candidate") == name:
+            return _moment(entry["at"])
+    if not model.exists():
+        return None
+    try:
+        import tarfile
+
+        with tarfile.open(model) as archive:
+            for member in archive:
+                if member.name.lstrip("./") == "metadata.json":
+                    moment = _moment(json.loads(archive.extractfile(member).read()).get("trained_at") or "")
+                    if moment:
+                        return moment
+                    break
+    except Exception:  # not a Rasa archive (tests use stand-ins): fall back to the file's time
+        pass
+    return datetime.fromtimestamp(model.stat().st_mtime, timezone.utc)
+
+
+def labelled_since(cfg: RetrainConfig, live: Path, candidate: Path) -> List[Dict[str, str]]:
+    """The messages staff labelled (audit log `label` entries: the redacted example and its intent)
+    after the live model's training started and before the candidate's: the ones the candidate has
+    learned from and the live model has not. One entry per message (its latest label)."""
+    from bot.retrain.privacy import normalise
+
+    since, until = model_started(cfg, live), model_started(cfg, candidate)
+    found: Dict[str, Dict[str, str]] = {}
+    for entry in AuditLog(cfg.audit_log).entries():
+        after = entry.get("after") or {}
+        if entry.get("action") != "label" or not after.get("example") or not after.get("intent"):
+            continue
+        at = _moment(entry.get("at") or "")
+        if at is None or (since is not None and at <= since) or (until is not None and at > until):
+            continue
+        found[normalise(after["example"])] = {"text": after["example"], "intent": after["intent"],
+                                              "actor": entry.get("actor"), "at": entry.get("at")}
+    return list(found.values())
+
+
+def gather(cfg: RetrainConfig, live: Path, candidate: Path,
+           with_labels: bool = True) -> gate.GateInputs:
+    """Both models' answers on every held-out set, the crisis set and the labelled messages: the promotion
+    gate's inputs. Raises FileNotFoundError if a configured set is missing."""
+    sets, segments = [], {}
+    for name, path in cfg.held_out_sets:
+        if not path.is_file():
+            raise FileNotFoundError(f"the held-out set {path} is missing; the candidate cannot be compared on it")
+        pairs = held_out_pairs(path)
+        sets.append((name, path, pairs))
+        segments[f"set:{name}"] = [t for t, _ in pairs]
+    crisis_texts, is_crisis = [], []
+    if cfg.crisis_set is not None:
+        if not Path(cfg.crisis_set).is_file():
+            raise FileNotFoundError(f"the crisis set {cfg.crisis_set} is missing; the safety net cannot be checked")
+        crisis_texts, is_crisis = crisis_cases(cfg.crisis_set)
+        segments["crisis"] = crisis_texts
+    labelled = labelled_since(cfg, live, candidate) if with_labels else []
+    segments["labelled"] = [item["text"] for item in labelled]
+    cache = cfg.work_dir / "predictions"
+    live_answers = predictions_by_set(live, segments, cache, cfg.nice, cfg.root)
+    cand_answers = predictions_by_set(candidate, segments, cache, cfg.nice, cfg.root)
+
+    def shown(path: Path) -> str:
+        try:
+            return str(Path(path).resolve().relative_to(cfg.root.resolve()))
+        except ValueError:
+            return str(path)
+
+    return gate.GateInputs(
+        sets=tuple(gate.HeldOutSet(name=name, source=shown(path), texts=[t for t, _ in pairs],
+                                   truth=[i for _, i in pairs], live=live_answers[f"set:{name}"],
+                                   candidate=cand_answers[f"set:{name}"]) for name, path, pairs in sets),
+        crisis=gate.CrisisSet(source=shown(cfg.crisis_set), texts=crisis_texts, is_crisis=is_crisis,
+                              live=live_answers["crisis"], candidate=cand_answers["crisis"])
+        if cfg.crisis_set is not None else None,
+        labelled=tuple(gate.Labelled(text=item["text"], intent=item["intent"], actor=item["actor"], at=item["at"],
+                                     live=a, candidate=b)
+                       for item, a, b in zip(labelled, live_answers["labelled"], cand_answers["labelled"])))
+
+
 def evaluate_candidate(cfg: RetrainConfig, candidate: Path, *, now: datetime,
                        live: Optional[Path] = None) -> Dict[str, object]:
     """Evaluate `candidate` against the live model; write report.json and the pictures; return the report."""
@@ -164,30 +300,42 @@ def evaluate_candidate(cfg: RetrainConfig, candidate: Path, *, now: datetime,
     if not candidate.exists():
         raise FileNotFoundError(f"no candidate model at {candidate}")
     live = Path(live).resolve() if live else live_model(cfg).resolve()  # callers pass deploy.current_live()
-    pairs = held_out_pairs(cfg.test_set)
-    texts, truth = [t for t, _ in pairs], [i for _, i in pairs]
-    cache = cfg.work_dir / "predictions"
-    live_pred = predictions(live, texts, cache, cfg.nice, cfg.root)
-    cand_pred = predictions(candidate, texts, cache, cfg.nice, cfg.root)
+    return write_report(cfg, live, candidate, gather(cfg, live, candidate), now=now)
+
+
+def write_report(cfg: RetrainConfig, live: Path, candidate: Path, inputs: gate.GateInputs, *, now: datetime,
+                 pictures: bool = True) -> Dict[str, object]:
+    """The promotion gate's decision on `inputs` (both models' answers), the scores, and the pictures
+    (unless `pictures` is False), written to var/retrain/<candidate>/report.json; returns the report."""
+    decision = gate.decide(inputs, cfg.promotion)
+    truth = [t for s in inputs.sets for t in s.truth]
+    live_pred = [p for s in inputs.sets for p in s.live]
+    cand_pred = [p for s in inputs.sets for p in s.candidate]
     live_metrics, cand_metrics = metrics(truth, live_pred), metrics(truth, cand_pred)
-    ok, reasons = promotion.check_promotion(live_metrics, cand_metrics, cfg.promotion)
-    name = candidate.name.replace(".tar.gz", "")
+    name = Path(candidate).name.replace(".tar.gz", "")
     out = cfg.work_dir / name
     out.mkdir(parents=True, exist_ok=True)
-    confusion_png(truth, cand_pred, out / "confusion.png", f"{name}: confusion matrix on the test set")
-    comparison_png(live_metrics, cand_metrics, out / "comparison.png", f"F1 per intent: live {live.name} "
-                   f"against {name}")
+    if pictures:
+        confusion_png(truth, cand_pred, out / "confusion.png", f"{name}: confusion matrix on the held-out sets")
+        comparison_png(live_metrics, cand_metrics, out / "comparison.png", f"F1 per intent: live {Path(live).name} "
+                       f"against {name}")
     report = {
         "evaluated_at": iso(now),
-        "test_set": str(cfg.test_set), "test_set_sha256": sha256_file(cfg.test_set), "messages": len(texts),
+        "test_set": str(cfg.test_set), "test_set_sha256": sha256_file(cfg.test_set), "messages": len(truth),
+        "held_out": [{"name": s.name, "file": s.source, "messages": len(s.texts),
+                      "live": metrics(s.truth, s.live), "candidate": metrics(s.truth, s.candidate)}
+                     for s in inputs.sets],
+        "sets_sha256": set_fingerprints(cfg),
         "live": dict(live_metrics, model=str(live), model_sha256=sha256_file(live)),
         "candidate": dict(cand_metrics, model=str(candidate), model_sha256=sha256_file(candidate)),
-        "promotion": {"ok": ok, "reasons": reasons,
-                      "summary": promotion.summary(live_metrics, cand_metrics)},
+        "promotion": {"ok": decision.ok, "reasons": decision.reasons, "verdict": decision.verdict,
+                      "labels": decision.labels["text"], "summary": promotion.summary(live_metrics, cand_metrics)},
+        "gate": decision.to_dict(),
+        "inputs": inputs.to_dict(),
         "files": {"report": str(out / "report.json"), "confusion": str(out / "confusion.png"),
                   "comparison": str(out / "comparison.png")},
     }
-    (out / "report.json").write_text(json.dumps(report, indent=1))
+    (out / "report.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
     return report
 
 

@@ -83,7 +83,7 @@ class InboxItem:
     last_seen: float
     variants: List[str] = field(default_factory=list)  # other wordings in the group, redacted
     normalised: List[str] = field(default_factory=list)  # every normalised wording in the group
-    in_test_set: bool = False        # cannot be added to training data: tests/nlu_test.yml has it
+    in_test_set: bool = False        # cannot be added to training data: a held-out set or the crisis set has it
 
     def to_dict(self) -> Dict[str, object]:
         return {
@@ -252,7 +252,7 @@ def load_inbox(cfg: RetrainConfig, now: datetime, *, redact: Optional[Callable[[
     """The inbox from the tracker store and the gateway's feedback for the last `inbox.days` days.
 
     Messages already in data/nlu/ (any intent), in the audit log's decisions, are left out; messages in
-    the test set are shown flagged `in_test_set` (they cannot be added to training data)."""
+    a held-out set or the crisis set are shown flagged `in_test_set` (they cannot be added to training data)."""
     from bot.retrain import labels, privacy, stores
     from bot.retrain.audit import AuditLog
 
@@ -261,7 +261,7 @@ def load_inbox(cfg: RetrainConfig, now: datetime, *, redact: Optional[Callable[[
     marks = stores.read_unhelpful_marks(cfg.gateway_db_url, since=since)
     known = labels.TrainingData.load(cfg.nlu_dir).normalised_texts() | AuditLog(cfg.audit_log).decided_texts()
     return build_inbox(events, marks, cfg.inbox, redact=redact or privacy.redact, known_texts=known,
-                       test_texts=labels.held_out_texts(cfg.test_set))
+                       test_texts=labels.held_out_texts(cfg.unseen_sets))
 
 
 def find_item(items: Sequence[InboxItem], wanted: str) -> Optional[InboxItem]:

@@ -24,7 +24,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Set, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 import yaml
 
@@ -83,11 +83,30 @@ class TrainingData:
         return None
 
 
-def held_out_texts(test_set: Path) -> Set[str]:
-    """Normalised messages of the fixed test set (scripts/eval_nlu.py reads it the same way)."""
-    from scripts.eval_nlu import load_test_set
+def held_out_sources(files: Sequence[Path]) -> Dict[str, Path]:
+    """{normalised message: the file it is in} for every message of the held-out sets and the crisis set
+    (config.RetrainConfig.unseen_sets; scripts/eval_nlu.py reads them the same way). Missing files are
+    skipped. None of these may become training data, or the promotion gate would be checked on messages
+    the candidate has learned."""
+    from scripts.eval_nlu import load_case_set, load_test_set
 
-    return {normalise(text) for text, _ in load_test_set(Path(test_set))} if Path(test_set).exists() else set()
+    found: Dict[str, Path] = {}
+    for path in (Path(f) for f in files):
+        if not path.is_file():
+            continue
+        if path.suffix == ".tsv":
+            cases = load_case_set(path)
+            texts = cases["crisis"] + cases["not_crisis"]
+        else:
+            texts = [text for text, _ in load_test_set(path)]
+        for text in texts:
+            found.setdefault(normalise(text), path)
+    return found
+
+
+def held_out_texts(files: Sequence[Path]) -> Set[str]:
+    """Normalised messages of the held-out sets and the crisis set (see `held_out_sources`)."""
+    return set(held_out_sources(files))
 
 
 def domain_intents(domain: Path) -> List[str]:
@@ -218,7 +237,7 @@ def check_intent(intent: str, domain: Path) -> str:
     return intent
 
 
-def add_training_example(text: str, intent: str, *, nlu_dir: Path, domain: Path, test_set: Path,
+def add_training_example(text: str, intent: str, *, nlu_dir: Path, domain: Path, held_out: Sequence[Path],
                          lock_path: Optional[Path] = None) -> AddedExample:
     """Append an already redacted message to `intent`'s examples, or raise LabelRefused saying why."""
     check_intent(intent, domain)
@@ -226,9 +245,10 @@ def add_training_example(text: str, intent: str, *, nlu_dir: Path, domain: Path,
     if not normalise(_PLACEHOLDER.sub(" ", example)):
         raise LabelRefused("the message has no words left to learn from once personal details are removed")
     norm = normalise(example)
-    if norm in held_out_texts(test_set):
-        raise LabelRefused("this message is in the test set (tests/nlu_test.yml), which must stay unseen by "
-                           "training so that the evaluation stays honest; it was not added")
+    unseen = held_out_sources(held_out).get(norm)
+    if unseen is not None:
+        raise LabelRefused(f"this message is in a held-out set ({unseen.parent.name}/{unseen.name}), which must "
+                           "stay unseen by training so that the evaluation stays honest; it was not added")
     with _locked(lock_path):
         data = TrainingData.load(nlu_dir)
         existing = data.find(example)
@@ -269,7 +289,7 @@ def label_item(cfg: RetrainConfig, item: InboxItem, intent: str, actor: str, now
 
     actor = check_actor(actor)
     added = add_training_example(privacy.redact(item.text), intent, nlu_dir=cfg.nlu_dir, domain=cfg.domain,
-                                 test_set=cfg.test_set, lock_path=cfg.work_dir / "labels.lock")
+                                 held_out=cfg.unseen_sets, lock_path=cfg.work_dir / "labels.lock")
     AuditLog(cfg.audit_log).record(actor, "label", now, before=_before(item), after={
         "intent": intent, "example": added.example, "file": _relative(added.file, cfg.root), "line": added.line})
     return added

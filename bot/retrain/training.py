@@ -135,11 +135,34 @@ class TrainingStatus:
     log_tail: List[str] = field(default_factory=list)
     report: Optional[str] = None         # var/retrain/<candidate>/report.json when evaluated
     promotion: Optional[Dict[str, object]] = None  # {"ok": bool, "reasons": [...]} from the evaluation
+    seconds_left: Optional[int] = None   # the training's estimated time left (`seconds_left()`), None: unknown
+    time_left: str = ""                  # the same in words, for the page and the progress bar
 
     def to_dict(self) -> Dict[str, object]:
         data = asdict(self)
         data["percent"] = round(self.percent, 1)
         return data
+
+
+ESTIMATE_FROM = 10.0  # percent: before this, the progress is loading, not training, and says little of the pace
+
+
+def seconds_left(percent: float, elapsed: float) -> Optional[int]:
+    """The training's time left if it goes on at its pace so far: elapsed x (100 - percent) / percent
+    seconds. None before ESTIMATE_FROM percent, when finished, or when no time has passed."""
+    if percent < ESTIMATE_FROM or percent >= 100 or elapsed <= 0:
+        return None
+    return int(round(elapsed * (100 - percent) / percent))
+
+
+def time_left_text(seconds: Optional[int]) -> str:
+    """"about 4 minutes left", "less than a minute left"; "" when unknown."""
+    if seconds is None:
+        return ""
+    if seconds < 60:
+        return "less than a minute left"
+    minutes = int(round(seconds / 60))
+    return f"about {minutes} minute{'s' if minutes != 1 else ''} left"
 
 
 def write_status(path: Path, status: TrainingStatus) -> None:
@@ -234,14 +257,16 @@ class TrainingJob:
 
     def __init__(self, cfg: RetrainConfig, actor: str, *, clock: Clock = utc_now, evaluate: bool = True,
                  on_progress: Optional[Callable[[TrainingStatus], None]] = None,
-                 command: Optional[List[str]] = None, server=None):
+                 command: Optional[List[str]] = None, server=None, audit_action: str = "train"):
         self.cfg, self.actor, self.clock, self.evaluate = cfg, check_actor(actor), clock, evaluate
+        self.audit_action = audit_action  # "train": a candidate (evaluation.model_started looks for it)
         self.server = server  # the running Rasa server: the candidate is evaluated against what it serves
         self.on_progress = on_progress
-        self.name = candidate_name(clock())
+        self._started = clock()
+        self.name = candidate_name(self._started)
         self.command = command or train_command(cfg, self.name)
         self.status = TrainingStatus(state="starting", candidate=self.name, actor=self.actor,
-                                     started=iso(clock()), message="starting rasa train")
+                                     started=iso(self._started), message="starting rasa train")
         self.process: Optional[subprocess.Popen] = None
         self.thread: Optional[threading.Thread] = None
         self._tail: Deque[str] = deque(maxlen=LOG_TAIL)
@@ -277,6 +302,10 @@ class TrainingJob:
     # inside ------------------------------------------------------------------------------------
     def _publish(self) -> None:
         self.status.log_tail = list(self._tail)
+        left = None
+        if self.status.state == "running":
+            left = seconds_left(self.status.percent, (self.clock() - self._started).total_seconds())
+        self.status.seconds_left, self.status.time_left = left, time_left_text(left)
         write_status(self.cfg.status_file, self.status)
         if self.on_progress:
             self.on_progress(self.status)
@@ -299,7 +328,8 @@ class TrainingJob:
         parser = ProgressParser(epoch_components(self.cfg.rasa_config))
         log_dir = self.cfg.work_dir / self.name
         log_dir.mkdir(parents=True, exist_ok=True)
-        AuditLog(self.cfg.audit_log).record(self.actor, "train", self.clock(), after={"candidate": self.name})
+        AuditLog(self.cfg.audit_log).record(self.actor, self.audit_action, self.clock(),
+                                            after={"candidate": self.name})
         self.status.state, self.status.message = "running", "training"
         self._publish()
         decoder = codecs.getincrementaldecoder("utf-8")("replace")
@@ -359,3 +389,78 @@ def train_candidate(cfg: RetrainConfig, actor: str, *, clock: Clock = utc_now, e
                     server=None) -> TrainingStatus:
     """Train (and evaluate) a candidate here, returning when done (the CLI uses this)."""
     return TrainingJob(cfg, actor, clock=clock, evaluate=evaluate, on_progress=on_progress, server=server).run()
+
+
+# -- how much do two trainings on the same data differ? (issue 20) --------------------------------
+def noise_command(cfg: RetrainConfig, name: str, out: Path, nlu_dir: Path) -> List[str]:
+    """`rasa train nlu` on `nlu_dir` (the NLU is what the gate compares) with Rasa's training cache off,
+    so nothing is restored from an earlier training: both trainings of `measure_noise` start from scratch."""
+    from scripts.eval_nlu import RASA
+
+    command = ["env", "RASA_MAX_CACHE_SIZE=0", RASA, "train", "nlu", "--config", str(cfg.rasa_config),
+               "--nlu", str(nlu_dir), "--out", str(out), "--fixed-model-name", name]
+    if cfg.nice and shutil.which("nice"):
+        command = ["nice", "-n", str(cfg.nice)] + command
+    return command
+
+
+def measure_noise(cfg: RetrainConfig, actor: str, *, clock: Clock = utc_now,
+                  on_progress: Optional[Callable[[TrainingStatus], None]] = None,
+                  keep_models: bool = False, one_more: Optional[Tuple[str, str]] = None) -> Dict[str, object]:
+    """Train the NLU twice on identical data (data/nlu now, config.yml), then compare the second model
+    with the first as the promotion gate compares a candidate with the live model. What differs is
+    training noise: how many held-out answers change, the macro-F1 spread and its interval, and whether
+    the gate would refuse (it should not). With `one_more` (text, intent), the second training's data
+    is a copy of data/nlu with that one example added, as a staff label would add it. Holds the training
+    lock throughout; no candidate is made and data/nlu is not changed. Writes
+    var/retrain/noise/<time>/noise.json and returns what it holds; the two models are deleted unless
+    `keep_models`. About twice as long as one training."""
+    from bot.retrain import evaluation, gate, labels
+
+    actor = check_actor(actor)
+    stamp = clock().astimezone(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    folder = cfg.work_dir / "noise" / stamp
+    with training_lock(cfg):
+        AuditLog(cfg.audit_log).record(actor, "measure_noise", clock(), after={"folder": str(folder)})
+        models = []
+        for run in ("a", "b"):
+            run_cfg = cfg.with_changes(work_dir=folder / run, candidates_dir=folder / run / "models")
+            nlu_dir = cfg.nlu_dir
+            if run == "b" and one_more is not None:
+                nlu_dir = folder / run / "nlu"
+                shutil.copytree(cfg.nlu_dir, nlu_dir)
+                labels.add_training_example(one_more[0], one_more[1], nlu_dir=nlu_dir, domain=cfg.domain,
+                                            held_out=cfg.unseen_sets)
+            name = f"noise-{stamp}-{run}"
+            job = TrainingJob(run_cfg, actor, clock=clock, evaluate=False, on_progress=on_progress,
+                              command=noise_command(run_cfg, name, run_cfg.candidates_dir, nlu_dir),
+                              audit_action="measure_noise_train")
+            job.name, job.status.candidate = name, name
+            status = job.run()
+            if status.state != "done" or not job.candidate_path.exists():
+                raise RuntimeError(f"training {run} of the noise measurement failed: {status.message}\n"
+                                   + "\n".join(status.log_tail[-8:]))
+            models.append(job.candidate_path)
+        inputs = evaluation.gather(cfg, models[0], models[1], with_labels=False)
+        decision = gate.decide(inputs, cfg.promotion)
+    result = {
+        "measured_at": iso(clock()), "runs": [m.name for m in models],
+        "one_more": {"text": one_more[0], "intent": one_more[1]} if one_more else None,
+        "held_out_messages": sum(len(s.texts) for s in inputs.sets),
+        "changed_held_out": sum(a != b for s in inputs.sets for a, b in zip(s.live, s.candidate)),
+        "crisis_messages": len(inputs.crisis.texts) if inputs.crisis else 0,
+        "changed_crisis": sum(a != b for a, b in zip(inputs.crisis.live, inputs.crisis.candidate))
+        if inputs.crisis else 0,
+        "sets": [{"name": s["name"], "messages": s["messages"], "first": s["live"], "second": s["candidate"],
+                  "difference": s["difference"], "low": s["low"], "high": s["high"], "changed": s["changed"]}
+                 for s in decision.sets],
+        "gate": decision.to_dict(),
+        "file": str(folder / "noise.json"),
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "noise.json").write_text(json.dumps(result, indent=1, ensure_ascii=False))
+    if not keep_models:
+        for model in models:
+            with contextlib.suppress(FileNotFoundError):
+                model.unlink()
+    return result

@@ -22,7 +22,7 @@
     idle: "No training has run yet.",
     starting: "Starting the training",
     running: "Training",
-    evaluating: "Testing the candidate on the test set",
+    evaluating: "Testing the candidate on the held-out sets",
     done: "Finished",
     failed: "The training failed",
   };
@@ -222,7 +222,7 @@
         className: "item-warning",
         "data-testid": "item-in-test-set",
         text:
-          "This message is in the test set, which must stay unseen by training, so it cannot be added to " +
+          "This message is in a held-out set, which must stay unseen by training, so it cannot be added to " +
           "the training data. Mark it not useful or suggest a new intent.",
       });
     } else {
@@ -392,7 +392,10 @@
     const pct = Math.round(status.percent || 0);
     const base = STATE_TEXT[status.state] || status.state;
     if (isRunning(status)) {
-      return base + ": " + pct + "% done" + (status.component ? " (" + status.component + ")" : "") + ".";
+      return (
+        base + ": " + pct + "% done" + (status.component ? " (" + status.component + ")" : "") +
+        (status.time_left ? ", " + status.time_left : "") + "."
+      );
     }
     if (status.state === "done") {
       return (
@@ -460,18 +463,115 @@
     }
   }
 
-  function change(live, candidate, limit) {
+  function change(live, candidate) {
     if (typeof live !== "number" || typeof candidate !== "number") {
       return h("span", { className: "change change-none", text: "not comparable" });
     }
     const delta = candidate - live;
     if (Math.abs(delta) < 0.0005) return h("span", { className: "change change-none", text: "no change" });
     if (delta > 0) return h("span", { className: "change change-better", text: "▲ better by " + delta.toFixed(3) });
-    const tooMuch = typeof limit === "number" && -delta > limit + 1e-9;
-    return h("span", { className: "change change-worse" + (tooMuch ? " change-too-much" : "") }, [
-      "▼ worse by " + (-delta).toFixed(3),
-      tooMuch ? h("strong", { text: " (more than the " + limit.toFixed(2) + " allowed)" }) : null,
+    return h("span", { className: "change change-worse", text: "▼ worse by " + (-delta).toFixed(3) });
+  }
+
+  // +0.011, −0.004 (a real minus sign), 0.000: as the command line and the report say it
+  function signed(value) {
+    if (typeof value !== "number") return "";
+    const rounded = Math.round(value * 1000) / 1000;
+    if (rounded === 0) return "0.000";
+    return (rounded > 0 ? "+" : "\u2212") + Math.abs(rounded).toFixed(3);
+  }
+
+  function intervalText(row) {
+    return row ? signed(row.low) + " to " + signed(row.high) : "";
+  }
+
+  // a share of resamples: 63%; near the line with one decimal, rounded down (94.9% is not 95%)
+  function share(value) {
+    if (typeof value !== "number") return "";
+    if (value >= 0.9 && value < 1) return (Math.floor(value * 1000) / 10).toFixed(1) + "%";
+    return Math.round(value * 100) + "%";
+  }
+
+  function levelText(rules) {
+    const confidence = rules && typeof rules.confidence === "number" ? rules.confidence : 0.95;
+    return Math.round((2 * confidence - 1) * 100) + "%";
+  }
+
+  // "How sure" for one comparison: the interval, and "worse with 95% confidence" when that refused it
+  function sureNode(row, rules) {
+    if (!row) return h("span", { className: "change change-none", text: "no answer changed" });
+    return h("span", { className: row.worse ? "change change-worse change-too-much" : "change" }, [
+      levelText(rules) + " interval " + intervalText(row) + "; worse in " + share(row.worse_share) + " of resamples",
+      row.worse ? h("strong", { text: " (worse with " + percent(rules && rules.confidence) + " confidence)" }) : null,
     ]);
+  }
+
+  const CHANGE_TEXT = { worse: "▼ Now wrong", better: "▲ Now right", "still wrong": "Wrong before and after" };
+
+  function renderDecision(report) {
+    const els = app.els;
+    const decision = report.decision || {};
+    const rules = report.rules || {};
+    const labels = decision.labels || {};
+    els.evalLabels.textContent = labels.text || "No record of the messages labelled since the live model.";
+
+    const changed = decision.changed || [];
+    const counts = { worse: 0, better: 0, "still wrong": 0 };
+    changed.forEach(function (entry) {
+      counts[entry.change] = (counts[entry.change] || 0) + 1;
+    });
+    els.evalChangedIntro.textContent = changed.length
+      ? changed.length + (changed.length === 1 ? " message gets" : " messages get") + " a different answer: " +
+        counts.worse + " now wrong, " + counts.better + " now right, " + counts["still wrong"] + " wrong before and after."
+      : "No held-out, crisis-set or labelled message gets a different answer.";
+    els.evalChanged.replaceChildren.apply(
+      els.evalChanged,
+      changed.map(function (entry) {
+        return h("tr", { className: entry.change === "worse" ? "row-worse" : entry.change === "better" ? "row-better" : "",
+                         "data-change": safeToken(entry.change) }, [
+          h("td", { text: CHANGE_TEXT[entry.change] || entry.change }),
+          h("td", { text: entry.set }),
+          h("th", { scope: "row" }, [h("q", { text: entry.text })]),
+          h("td", { text: entry.right }),
+          h("td", { text: entry.before + (entry.was_right ? " (right)" : " (wrong)") }),
+          h("td", { text: entry.after + (entry.now_right ? " (right)" : " (wrong)") }),
+        ]);
+      })
+    );
+
+    els.evalConfidence.textContent = percent(rules.confidence);
+    els.evalIntervalHeading.textContent = levelText(rules) + " interval";
+    const rows = [];
+    if (decision.overall && typeof decision.overall.live === "number") rows.push(["All held-out messages", decision.overall]);
+    (decision.sets || []).forEach(function (row) {
+      rows.push([row.name + " set (" + row.source + ")", row]);
+    });
+    els.evalEvidence.replaceChildren.apply(
+      els.evalEvidence,
+      rows.map(function (pair) {
+        const row = pair[1];
+        return h("tr", { className: row.worse ? "row-worse" : "", "data-set": safeToken(row.name || "all") }, [
+          h("th", { scope: "row", text: pair[0] }),
+          h("td", { className: "num", text: String(row.messages) }),
+          h("td", { className: "num", text: score(row.live) }),
+          h("td", { className: "num", text: score(row.candidate) }),
+          h("td", { className: "num", text: signed(row.difference) }),
+          h("td", { className: "num", text: intervalText(row) }),
+          h("td", { className: "num" }, [
+            share(row.worse_share),
+            row.worse ? h("strong", { text: " (worse with " + percent(rules.confidence) + " confidence)" }) : null,
+          ]),
+        ]);
+      })
+    );
+
+    const crisis = decision.crisis || {};
+    els.evalCrisis.textContent = crisis.checked
+      ? "Safety net on " + crisis.source + ": the candidate catches " + crisis.candidate_caught + " of " +
+        crisis.crisis_messages + " crisis messages, the live model " + crisis.live_caught + " (it may not catch fewer). " +
+        "False alarms: " + crisis.candidate_false_alarms + " of " + crisis.other_messages + " (live: " +
+        crisis.live_false_alarms + ")."
+      : crisis.reason || "";
   }
 
   function scoreCells(scores) {
@@ -498,7 +598,7 @@
     els.evalBody.hidden = false;
     els.evalIntro.textContent =
       "Candidate " + report.candidate + " against the live model " + (report.live.model || "") + ", on " +
-      (report.messages || "the") + " test messages (" + report.test_set + ") that are never used for training. " +
+      (report.messages || "the") + " held-out messages (" + report.test_set + ") that are never used for training. " +
       "Tested " + when(report.evaluated_at) + ".";
 
     const rules = report.rules || {};
@@ -514,15 +614,20 @@
         h("th", { scope: "row", text: "Macro-F1" }),
         h("td", { className: "num", "data-testid": "live-macro-f1", text: score(report.live.macro_f1) }),
         h("td", { className: "num", "data-testid": "candidate-macro-f1", text: score(cand.macro_f1) }),
-        h("td", {}, [change(report.live.macro_f1, cand.macro_f1, rules.macro_f1_tolerance)]),
+        h("td", {}, [change(report.live.macro_f1, cand.macro_f1)]),
       ])
     );
+    renderDecision(report);
+    const sure = {};
+    ((report.decision || {}).intents || []).forEach(function (row) {
+      sure[row.intent] = row;
+    });
 
     const rows = Object.keys(report.per_intent || {}).map(function (intent) {
       const pair = report.per_intent[intent] || {};
       const live = pair.live || {};
       const candidate = pair.candidate || {};
-      const delta = change(live.f1, candidate.f1, rules.max_intent_f1_drop);
+      const delta = change(live.f1, candidate.f1);
       const rowClass = delta.classList.contains("change-worse")
         ? "row-worse"
         : delta.classList.contains("change-better")
@@ -531,7 +636,7 @@
       return h("tr", { className: rowClass, "data-intent": intent }, [
         h("th", { scope: "row", text: intent }),
         h("td", { className: "num", text: String(candidate.support != null ? candidate.support : live.support != null ? live.support : "") }),
-      ].concat(scoreCells(live), scoreCells(candidate), [h("td", {}, [delta])]));
+      ].concat(scoreCells(live), scoreCells(candidate), [h("td", {}, [delta]), h("td", {}, [sureNode(sure[intent], rules)])]));
     });
     els.evalIntents.replaceChildren.apply(els.evalIntents, rows);
 
@@ -541,9 +646,12 @@
       verdictNodes.push(
         h("p", { className: "verdict-ok", "data-testid": "verdict-ok" }, [
           h("strong", { text: "Can be put live. " }),
-          "The candidate is at least as good as the live model by every rule.",
+          "There is no evidence that the candidate is worse than the live model.",
         ])
       );
+      if (report.decision && report.decision.verdict) {
+        verdictNodes.push(h("p", { className: "verdict-detail", "data-testid": "gate-verdict", text: report.decision.verdict }));
+      }
     } else {
       verdictNodes.push(
         h("p", { className: "verdict-refused", "data-testid": "verdict-refused" }, [
@@ -774,6 +882,13 @@
       evalEmpty: "eval-empty",
       evalBody: "eval-body",
       evalIntro: "eval-intro",
+      evalLabels: "eval-labels",
+      evalChangedIntro: "eval-changed-intro",
+      evalChanged: "eval-changed",
+      evalConfidence: "eval-confidence",
+      evalIntervalHeading: "eval-interval-heading",
+      evalEvidence: "eval-evidence",
+      evalCrisis: "eval-crisis",
       evalSummary: "eval-summary",
       evalVerdict: "eval-verdict",
       evalIntents: "eval-intents",
