@@ -51,7 +51,7 @@ def isolated_env(var_dir: Path, token: str) -> Dict[str, str]:
            if k not in ("ACTION_SERVER_URL", "TRACKER_DB", "GATEWAY_URL", "GATEWAY_DB_URL", "INTERNAL_TOKEN",
                          "RASA_URL", "ACTION_URL", "GATEWAY_REDIS_URL", "GATEWAY_INSTANCE")}
     env.update(RASA_PORT=str(free_port()), ACTION_PORT=str(free_port()), GATEWAY_PORT=str(free_port()),
-               VAR_DIR=str(var_dir), RASA_TOKEN=token)
+               VAR_DIR=str(var_dir), RASA_TOKEN=token, **settings_mod.NO_ADDRESS_LIMITS)
     return env
 
 

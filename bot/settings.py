@@ -125,6 +125,12 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int = 1) -> int:
     return value
 
 
+# Servers started for tests and benchmarks see every client at one loopback address, so the limits
+# per client address are switched off there; they have tests of their own (tests/test_gateway.py,
+# tests/test_limits.py, make bench-flood).
+NO_ADDRESS_LIMITS = {"NEW_CHATS_PER_ADDRESS": "0", "MESSAGES_PER_ADDRESS": "0", "QUEUE_PLACES_PER_ADDRESS": "0"}
+
+
 def _rate(env: Mapping[str, str], name: str = "RATE_LIMIT", default: str = "8/20", what: str = "messages",
           may_be_off: bool = False) -> Tuple[int, int]:
     raw = env.get(name, default)

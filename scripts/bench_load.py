@@ -354,7 +354,8 @@ def scaled(keep_logs: Optional[Path] = None) -> Iterator[str]:
     base = Path(tempfile.mkdtemp(prefix="bench-shape-", dir=ROOT / "var"))
     os.chmod(base, 0o755)
     try:
-        shape_ctx = running_shape(base, ports=Ports.free(), quiet=True)
+        shape_ctx = running_shape(base, ports=Ports.free(), quiet=True,
+                                  env=dict(os.environ, **settings.NO_ADDRESS_LIMITS))  # all from loopback
         try:
             with shape_ctx as shape:
                 yield shape.public_url

@@ -24,7 +24,7 @@ def prod_shape():
     import tempfile
     from pathlib import Path
 
-    from bot import prod_local
+    from bot import prod_local, settings
 
     root = Path(__file__).resolve().parent.parent
     (root / "var").mkdir(exist_ok=True)
@@ -36,6 +36,7 @@ def prod_shape():
     hours.chmod(0o644)
     env = {k: v for k, v in os.environ.items() if k not in ("RASA_TOKEN", "INTERNAL_TOKEN", "SESSION_SECRET")}
     env["SERVICE_HOURS_FILE"] = str(hours)
+    env.update(settings.NO_ADDRESS_LIMITS)  # every test family reaches nginx from 127.0.0.1
     try:
         with prod_local.running_shape(base, prod_local.Ports.free(), quiet=True, env=env) as running:
             yield running
