@@ -32,3 +32,32 @@ def test_recorded_but_not_answered():
 
 def test_a_rewound_attempt_does_not_count():
     assert earlier_attempt([user("a", "m1"), {"event": "rewind"}], "m1") is None
+
+
+async def test_pause_and_resume_are_tried_again_before_giving_up(monkeypatch):
+    from bot.gateway.rasa_client import RasaClient, RasaUnavailable
+
+    client, calls = RasaClient("http://127.0.0.1:1", "t"), []
+
+    async def flaky(sender, events):
+        calls.append(events[0]["event"])
+        if len(calls) < 3:
+            raise RasaUnavailable("HTTP 502")
+
+    monkeypatch.setattr(client, "append_events", flaky)
+    await client._append_with_retries("s1", {"event": "resume"}, delays=(0, 0, 0))
+    assert calls == ["resume"] * 3
+    calls.clear()
+
+    async def down(sender, events):
+        calls.append(events[0]["event"])
+        raise RasaUnavailable("HTTP 502")
+
+    monkeypatch.setattr(client, "append_events", down)
+    try:
+        await client._append_with_retries("s1", {"event": "pause"}, delays=(0, 0))
+    except RasaUnavailable:
+        pass
+    else:
+        raise AssertionError("a Rasa that stays down is reported")
+    assert calls == ["pause"] * 3

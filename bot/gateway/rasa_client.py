@@ -3,9 +3,12 @@ the tracker (pause, resume, the adviser's messages, slots)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any, Dict, List, Optional
 
 import aiohttp
+
+log = logging.getLogger(__name__)
 
 
 class RasaUnavailable(Exception):
@@ -100,10 +103,23 @@ class RasaClient:
         await self.append_events(sender, [{"event": "rewind"}])
 
     async def pause(self, sender: str) -> None:
-        await self.append_events(sender, [{"event": "pause"}])
+        await self._append_with_retries(sender, {"event": "pause"})
 
     async def resume(self, sender: str) -> None:
-        await self.append_events(sender, [{"event": "resume"}])
+        await self._append_with_retries(sender, {"event": "resume"})
+
+    async def _append_with_retries(self, sender: str, event: Dict[str, Any], delays=(0.5, 1.0, 2.0)) -> None:
+        """Pause and resume may be repeated safely, and a lost one leaves the chat with the wrong owner
+        (a resumed family with no bot answers): tried again after a short wait before giving up."""
+        for delay in (*delays, None):
+            try:
+                await self.append_events(sender, [event])
+                return
+            except RasaUnavailable:
+                if delay is None:
+                    raise
+                log.warning("Rasa refused %s for %s; trying again in %.1f s", event["event"], sender, delay)
+                await asyncio.sleep(delay)
 
     async def adviser_said(self, sender: str, text: str, adviser: str, timestamp: float) -> None:
         await self.append_events(sender, [{"event": "bot", "text": text, "timestamp": timestamp,
