@@ -70,15 +70,17 @@ def main() -> int:
 
     get_encoder().cache_size = 200_000
     samples = training_samples()
-    signs = [i for i, s in enumerate(samples) if s.group.startswith("http") and i < len(read_warning_signs())]
+    n_signs = len(read_warning_signs())  # they come first in `samples`
+    signs = [i for i, s in enumerate(samples) if s.group.startswith("http") and i < n_signs]
+    sign_set = set(signs)
     # Ordinary messages from public pages (data/nlu/public_*.yml): how often real, non-crisis family
     # messages would be flagged. The contrasts in warning_signs.tsv alone under-estimate this.
-    ordinary = [i for i, s in enumerate(samples) if i >= len(read_warning_signs()) and ".yml:" not in s.group
+    ordinary = [i for i, s in enumerate(samples) if i >= n_signs and ".yml:" not in s.group
                 and not s.crisis]  # a public page's example (hand-written ones are grouped by file:intent)
     print(f"{len(samples)} samples ({sum(s.crisis for s in samples)} crisis); cross-validated on the "
           f"{len(signs)} warning-sign rows and {len(ordinary)} ordinary public-page messages, 5 folds grouped "
           "by page\n")
-    wanted = set(signs) | set(ordinary)
+    wanted = sign_set | set(ordinary)
     groups = [s.group for s in samples]
     results: Dict[str, List[tuple]] = {}
     for name, options in VARIANTS.items():
@@ -91,8 +93,8 @@ def main() -> int:
             model = CrisisModel(**options).fit([samples[i] for i in train_idx])
             scores[held] = model.scores([samples[i].text for i in held])
             held_all += held
-        held_signs = [i for i in held_all if i in set(signs)]
-        held_ordinary = [i for i in held_all if i not in set(signs)]
+        held_signs = [i for i in held_all if i in sign_set]
+        held_ordinary = [i for i in held_all if i not in sign_set]
         truth = [samples[i].crisis for i in held_signs]
         rules = [is_crisis(samples[i].text) for i in held_signs]
         sign_rows = line(f"{name}: warning signs (held-out pages)", truth, scores[held_signs], rules)

@@ -561,17 +561,24 @@
       return;
     }
     state.exiting = true;
+    wipeChat();
+    window.location.replace(config.exitUrl);
+  }
+
+  // Forget the chat here: what this widget stored, its socket, and what is on screen. Each step runs
+  // even if an earlier one fails, since the page is left or reloaded straight after.
+  function wipeChat() {
     try {
       clearStoredChat();
     } catch (error) {
-      // leave anyway
+      // go on
     }
     try {
       if (state.socket) {
         state.socket.disconnect();
       }
     } catch (error) {
-      // leave anyway
+      // go on
     }
     try {
       if (state.ui) {
@@ -579,9 +586,8 @@
         state.ui.input.value = "";
       }
     } catch (error) {
-      // leave anyway
+      // go on
     }
-    window.location.replace(config.exitUrl);
   }
 
   // End chat and clear: two presses (the first only arms the button for a few seconds). The gateway
@@ -614,24 +620,7 @@
         return;
       }
       done = true;
-      try {
-        clearStoredChat();
-      } catch (error) {
-        // reload anyway
-      }
-      try {
-        if (state.socket) {
-          state.socket.disconnect();
-        }
-      } catch (error) {
-        // reload anyway
-      }
-      try {
-        state.ui.transcript.textContent = "";
-        state.ui.input.value = "";
-      } catch (error) {
-        // reload anyway
-      }
+      wipeChat();
       window.location.reload();
     }
     if (state.socket && state.connected && state.sessionId) {
