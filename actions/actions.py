@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import handoff_gate, replies
 from actions.content_store import load_content
-from actions.council_replies import place_reply
+from actions.council_replies import place_reply, waiting_for_place
 from actions.reply_types import Reply
 from bot.councils.directory import Council, load_directory
 from bot.councils.matcher import NO_MATCH, CouncilMatcher, Match
@@ -69,6 +69,9 @@ class ActionAnswerTopic(Action):
         match = find_place(text)
         if tracker.get_slot("pending_question") == "place" and match.kind != "none":
             return _send(dispatcher, place_reply(load_content(), load_directory(), match, text, _slots(tracker)))
+        waiting = waiting_for_place(load_content(), text, _intent(tracker), _slots(tracker))
+        if waiting:
+            return _send(dispatcher, waiting)
         reply = replies.answer_topic(load_content(), _intent(tracker), text, _slots(tracker),
                                      known_council(tracker, match),
                                      ranking=tracker.latest_message.get("intent_ranking") or [])
@@ -92,6 +95,9 @@ class ActionClarify(Action):
         match = find_place(text)
         if match.kind != "none":  # unsure of the intent, sure of a place: "we're in Swansea"
             return _send(dispatcher, place_reply(load_content(), load_directory(), match, text, _slots(tracker)))
+        waiting = waiting_for_place(load_content(), text, "nlu_fallback", _slots(tracker))
+        if waiting:
+            return _send(dispatcher, waiting)
         ranking = tracker.latest_message.get("intent_ranking") or []
         reply = replies.clarify(load_content(), ranking, _slots(tracker))
         if reply.wants_person:

@@ -22,6 +22,20 @@ COUNCIL_TOPICS = {
     "council_contact": "contact",
 }
 DONT_KNOW = re.compile(r"\b(?:do ?n[o']?t know|not sure|no idea|unsure|dunno)\b", re.IGNORECASE)
+# "why?", "what for?", "why do you need to know": the family asks why we want their area.
+WHY_ASKED = re.compile(
+    r"^\W*(?:but\s+|and\s+)?(?:why|what\s+for|how\s+come|what'?s\s+(?:that|it|this)\s+for|"
+    r"why\s+(?:do|would|does)\s+(?:you|u|it|that)\s+(?:need|want|matter)\w*(?:\s+(?:to\s+know|that|it|this|my\s+\w+))*|"
+    r"what\s+(?:does|has)\s+(?:that|it)\s+(?:matter|got\s+to\s+do\s+with\s+(?:it|anything))|"
+    r"(?:why\s+)?(?:is|does)\s+(?:that|it)\s+matter)\W*$", re.IGNORECASE)
+# No words at all ("??", "...", "hmm"): treated like "don't know".
+NO_ANSWER = re.compile(r"^\W*(?:h+m+|u+m+|e+r+m*|eh)?\W*$", re.IGNORECASE)
+# While the bot waits for a place, an answer this short is read as a place (or a non-answer) first.
+SHORT_ANSWER_WORDS = 5
+# Intents a short unplaceable answer to "where do you live?" usually gets: read it as a place attempt.
+PLACE_LIKE_INTENTS = {"inform", "inform_council", "out_of_scope", "nlu_fallback", ""}
+# Unplaceable answers before the bot stops asking and offers the council's name or a person instead.
+PLACE_TRIES = 2
 NATION_NAMES = {"wales": "Wales", "scotland": "Scotland", "northern_ireland": "Northern Ireland"}
 
 
@@ -75,7 +89,7 @@ def place_reply(content: Content, directory: Directory, match: Match, typed: Opt
         if need:
             bubbles.extend(council_bubbles(content, council, need))
         bubbles.append(Bubble(_say(content, "remembered", council=council.name), council_menu(content)))
-        return Reply(bubbles, {"council": council.name, "pending_question": None})
+        return Reply(bubbles, {"council": council.name, "pending_question": None, "place_tries": 0.0})
     if match.kind == "ambiguous":
         buttons = []
         for option in match.options:
@@ -86,15 +100,47 @@ def place_reply(content: Content, directory: Directory, match: Match, typed: Opt
             else:
                 buttons.append({"title": option, "payload": payload("inform_council", {"place": option})})
         return Reply([Bubble(_say(content, "ambiguous", place=match.matched or typed), buttons)],
-                     {"pending_question": "place"})
+                     {"pending_question": "place", "place_tries": 0.0})
     if match.kind == "outside_england":
         nation = NATION_NAMES.get(match.nation or "", "That country")
         bubbles = [Bubble(_say(content, "outside_england", nation=nation))]
         key = "outside_wales" if match.nation == "wales" else "outside_other"
         bubbles.append(Bubble(_say(content, key, nation=nation)))
         bubbles.append(Bubble(_say(content, "danger")))
-        return Reply(bubbles, {"council": None, "pending_question": None})
+        return Reply(bubbles, {"council": None, "pending_question": None, "place_tries": 0.0})
     if match.kind == "postcode":
-        return Reply([Bubble(_say(content, "postcode"))], {"pending_question": "place"})
-    key = "dont_know" if DONT_KNOW.search(typed) else "unknown"
-    return Reply([Bubble(_say(content, key, place=typed))], {"pending_question": "place"})
+        key = "postcode"
+    elif DONT_KNOW.search(typed) or NO_ANSWER.match(typed):
+        key = "dont_know"
+    else:
+        key = "unknown"
+    return _ask_place_again(content, key, typed, slots)
+
+
+def _ask_place_again(content: Content, key: str, typed: str, slots: Mapping[str, Any]) -> Reply:
+    """A second try ("which town is it near?"); after that, stop asking: name the council or a person."""
+    tries = int(slots.get("place_tries") or 0) + 1
+    if tries >= PLACE_TRIES:
+        buttons = [{"title": content.say("buttons", "person"), "payload": payload("speak_to_adviser")}]
+        return Reply([Bubble(_say(content, "give_up"), buttons)], {"pending_question": None, "place_tries": 0.0})
+    return Reply([Bubble(_say(content, key, place=typed))], {"pending_question": "place", "place_tries": float(tries)})
+
+
+def waiting_for_place(content: Content, text: Optional[str], intent: str,
+                      slots: Mapping[str, Any]) -> Optional[Reply]:
+    """The bot asked where the family lives and the message names no place we know: a short answer is
+    read as an attempt at a place ("Little Snoring", "dunno", "??", "why?") unless the classifier is
+    sure it is a question about a topic ("legal aid?"). None when no place question is pending, or
+    the message is long enough (or clear enough) to be about something else."""
+    typed = (text or "").strip()
+    if slots.get("pending_question") != "place":
+        return None
+    if WHY_ASKED.match(typed):
+        return Reply([Bubble(_say(content, "why")), Bubble(_say(content, "ask"))], {"pending_question": "place"})
+    if len(typed.split()) > SHORT_ANSWER_WORDS:
+        return None
+    if DONT_KNOW.search(typed) or NO_ANSWER.match(typed):
+        return _ask_place_again(content, "dont_know", typed, slots)
+    if intent in PLACE_LIKE_INTENTS:
+        return _ask_place_again(content, "unknown", typed[:60], slots)
+    return None

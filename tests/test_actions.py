@@ -109,8 +109,15 @@ async def test_note_place_falls_back_to_the_whole_message_when_the_entity_is_wro
 
 async def test_note_place_unknown_place_asks_again():
     messages, events = await run(ActionNotePlace(), tracker("Narnia", "inform_council"))
-    assert "don't recognise" in messages[0]["text"]
+    assert "couldn't find \"Narnia\"" in messages[0]["text"]
     assert SlotSet("pending_question", "place") in events
+
+
+async def test_clarify_reads_a_short_answer_to_where_do_you_live_as_a_place_attempt():
+    slots = {"pending_question": "place", "place_tries": 1.0}
+    messages, events = await run(ActionClarify(), tracker("Little Snoringham", "nlu_fallback", slots=slots))
+    assert "type your council's name" in messages[0]["text"]  # the second miss: no third question
+    assert SlotSet("pending_question", None) in events
 
 
 async def test_local_policy_uses_the_council_named_in_the_question():
