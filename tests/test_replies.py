@@ -275,3 +275,16 @@ def test_tell_me_more_after_a_sub_answer_gives_the_topics_detail():
     assert "/more" in payloads(reply)
     more = replies.tell_more(C, reply.slots).texts
     assert more[: len(C.topics["care_proceedings_overview"].more)] == C.topics["care_proceedings_overview"].more
+
+
+def test_sub_answer_words_stay_fast_on_the_longest_message_a_family_can_send():
+    import time
+
+    from bot.settings import Settings
+
+    longest = Settings.__dataclass_fields__["max_message_chars"].default  # MAX_MESSAGE_CHARS, 2000
+    for text in ("stay" * (longest // 4), "staying a " * (longest // 10), "after " * (longest // 6), "x" * longest):
+        start = time.perf_counter()
+        for intent in C.topics:
+            C.aspect_for(intent, text)
+        assert time.perf_counter() - start < 0.2, text[:20]
