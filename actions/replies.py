@@ -225,10 +225,13 @@ def _inform_without_question(content: Content, text: Optional[str], slots: Slots
     return Reply([Bubble(content.say("clarify", "no_guess"), menu_buttons(content))])
 
 
-def tell_more(content: Content, slots: Slots) -> Reply:
+def tell_more(content: Content, slots: Slots, text: Optional[str] = None) -> Reply:
     topic = content.topic(slots.get("last_topic") or "")
     if topic is None:
         return Reply([Bubble(content.say("clarify", "no_topic"), menu_buttons(content))])
+    aspect = content.aspect_for(topic.intent, text)
+    if aspect:  # "tell me more about the final hearing": that sub-answer, then the topic's detail on request
+        return _answer(content, topic, list(aspect.answer), {}, aspect=aspect)
     paragraphs = _more(content, topic, slots) or [content.say("clarify", "no_more")]
     bubbles = [Bubble(p) for p in paragraphs] + _footer(content, topic, offer_more=False)
     return Reply(bubbles, {"pending_question": None})

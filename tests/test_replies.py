@@ -288,3 +288,16 @@ def test_sub_answer_words_stay_fast_on_the_longest_message_a_family_can_send():
         for intent in C.topics:
             C.aspect_for(intent, text)
         assert time.perf_counter() - start < 0.2, text[:20]
+
+
+def test_tell_me_more_about_a_sub_subject_gives_that_sub_answer():
+    slots = {"last_topic": "care_proceedings_overview"}
+    reply = replies.tell_more(C, slots, "tell me more about the final hearing")
+    answer = C.aspects["final_hearing"].answer
+    assert reply.texts[: len(answer)] == answer
+    assert reply.texts[-1] == C.next_steps["solicitor"]
+    assert "/more" in payloads(reply)  # the topic's own detail is still one tap away
+    assert reply.slots["last_topic"] == "care_proceedings_overview"
+    plain = replies.tell_more(C, slots, "tell me more")
+    assert plain.texts[: len(C.topics["care_proceedings_overview"].more)] == C.topics["care_proceedings_overview"].more
+    assert replies.tell_more(C, slots, "/more").texts == plain.texts
