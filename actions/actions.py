@@ -83,7 +83,8 @@ class ActionTellMore(Action):
         return "action_tell_more"
 
     async def run(self, dispatcher, tracker: Tracker, domain) -> List[EventType]:
-        return _send(dispatcher, replies.tell_more(load_content(), _slots(tracker)), answer=True)
+        text = tracker.latest_message.get("text")
+        return _send(dispatcher, replies.tell_more(load_content(), _slots(tracker), text), answer=True)
 
 
 class ActionClarify(Action):

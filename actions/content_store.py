@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+import re
+from typing import Any, Dict, List, Optional, Pattern, Tuple
 
 import yaml
 
@@ -21,12 +22,33 @@ class Topic:
 
 
 @dataclass(frozen=True)
+class Aspect:
+    """A sub-answer under one or more topics, chosen by words in the family's message
+    ("what happens at the final hearing", "what is a placement order"): no intent of its own."""
+    name: str
+    topics: Tuple[str, ...]
+    words: Tuple[Pattern[str], ...]
+    answer: List[str]
+    next_step: Optional[str]
+
+    def matches(self, intent: str, text: Optional[str]) -> bool:
+        return bool(text) and intent in self.topics and any(p.search(text) for p in self.words)
+
+
+@dataclass(frozen=True)
 class Content:
     topics: Dict[str, Topic]
     variants: Dict[str, Dict[str, List[str]]]  # group -> value -> the tailored first reply
     next_steps: Dict[str, str]
     conversation: Dict[str, Any]
     variants_more: Dict[str, Dict[str, List[str]]] = field(default_factory=dict)  # its "Tell me more"
+    aspects: Dict[str, Aspect] = field(default_factory=dict)  # in file order: the first that matches wins
+
+    def aspect_for(self, intent: str, text: Optional[str]) -> Optional[Aspect]:
+        """The sub-answer the message asks for under this topic, if its words say so."""
+        if not text or text.startswith("/"):  # a button payload names no aspect
+            return None
+        return next((a for a in self.aspects.values() if a.matches(intent, text)), None)
 
     def topic(self, intent: str) -> Optional[Topic]:
         return self.topics.get(intent)
@@ -70,7 +92,18 @@ def parse_content(answers: Dict[str, Any], conversation: Dict[str, Any]) -> Cont
         group: {value: _variant_parts(spec) for value, spec in values.items()}
         for group, values in (answers.get("variants") or {}).items()
     }
+    aspects = {
+        name: Aspect(
+            name=name,
+            topics=tuple(spec["topics"]),
+            words=tuple(re.compile(w, re.IGNORECASE) for w in spec["words"]),
+            answer=[str(p) for p in spec["answer"]],
+            next_step=spec.get("next_step"),
+        )
+        for name, spec in (answers.get("aspects") or {}).items()
+    }
     return Content(
+        aspects=aspects,
         topics=topics,
         variants={g: {v: parts[0] for v, parts in values.items()} for g, values in groups.items()},
         next_steps=dict(answers.get("next_steps") or {}),

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
-from actions.content_store import Content, Topic
+from actions.content_store import Aspect, Content, Topic
 from actions.council_replies import COUNCIL_TOPICS, council_bubbles
 from actions.reply_types import Bubble, Reply, payload
 from actions.situation import (
@@ -65,14 +65,14 @@ def menu_buttons(content: Content) -> List[Dict[str, str]]:
     return _topic_buttons(content, MENU) + [_person_button(content)]
 
 
-def _footer(content: Content, topic: Topic, offer_more: bool) -> List[Bubble]:
+def _footer(content: Content, topic: Topic, offer_more: bool, next_step: Optional[str] = None) -> List[Bubble]:
     """The closing bubble: general-information wording and the human next step, with buttons
     ("Tell me more" when there is more, and always "Talk to a person")."""
     buttons = []
     if offer_more:
         buttons.append({"title": content.say("buttons", "more"), "payload": payload("more")})
     buttons.append(_person_button(content))
-    step = content.next_step(topic.next_step) or content.say("general_information")
+    step = content.next_step(next_step or topic.next_step) or content.say("general_information")
     return [Bubble(step, buttons)]
 
 
@@ -144,11 +144,13 @@ def _also_bubble(content: Content, also: Optional[str]) -> List[Bubble]:
 
 
 def _answer(content: Content, topic: Topic, paragraphs: List[str], slots: Dict[str, Any],
-            council: Optional[Council] = None, also: Optional[str] = None) -> Reply:
+            council: Optional[Council] = None, also: Optional[str] = None,
+            aspect: Optional[Aspect] = None) -> Reply:
     slots.update({"last_topic": topic.intent, "pending_question": None, "misunderstood_count": 0.0})
     local = _local(content, topic.intent, council, slots)
     bubbles = ([Bubble(p) for p in paragraphs] + local + _also_bubble(content, also)
-               + _footer(content, topic, offer_more=bool(_more(content, topic, slots))))
+               + _footer(content, topic, offer_more=bool(_more(content, topic, slots)),
+                         next_step=aspect.next_step if aspect else None))
     return Reply(bubbles, slots)
 
 
@@ -193,6 +195,9 @@ def answer_topic(content: Content, intent: str, text: Optional[str], slots: Slot
         return Reply([Bubble(content.say("clarify", "no_topic"), menu_buttons(content))])
 
     updates.update(IMPLIED_SLOTS.get(intent, {}))
+    aspect = content.aspect_for(intent, text)
+    if aspect:  # "what happens at the final hearing": that sub-answer, before any question
+        return _answer(content, topic, list(aspect.answer), updates, council, also, aspect)
     if intent in FLOWS:
         flow = FLOWS[intent]
         value = slots.get(flow.slot) or flow.read(text)
@@ -220,10 +225,13 @@ def _inform_without_question(content: Content, text: Optional[str], slots: Slots
     return Reply([Bubble(content.say("clarify", "no_guess"), menu_buttons(content))])
 
 
-def tell_more(content: Content, slots: Slots) -> Reply:
+def tell_more(content: Content, slots: Slots, text: Optional[str] = None) -> Reply:
     topic = content.topic(slots.get("last_topic") or "")
     if topic is None:
         return Reply([Bubble(content.say("clarify", "no_topic"), menu_buttons(content))])
+    aspect = content.aspect_for(topic.intent, text)
+    if aspect:  # "tell me more about the final hearing": that sub-answer, then the topic's detail on request
+        return _answer(content, topic, list(aspect.answer), {}, aspect=aspect)
     paragraphs = _more(content, topic, slots) or [content.say("clarify", "no_more")]
     bubbles = [Bubble(p) for p in paragraphs] + _footer(content, topic, offer_more=False)
     return Reply(bubbles, {"pending_question": None})

@@ -103,6 +103,8 @@ def answer_bubbles(content: Content) -> List[Bubble]:
         for value in values:
             add(f"{group}:{value}", "answer", content.variant(group, value))
             add(f"{group}:{value}", "more", content.variant_more(group, value))
+    for name, aspect in content.aspects.items():
+        add(f"aspect:{name}", "answer", aspect.answer)
     return bubbles
 
 

@@ -66,6 +66,18 @@ async def test_tell_more():
     assert messages and messages[-1]["text"]
 
 
+async def test_the_words_of_the_message_choose_a_sub_answer_in_both_actions():
+    final = load_content().aspects["final_hearing"].answer
+    messages, events = await run(ActionAnswerTopic(), tracker("what happens at the final hearing?",
+                                                             "care_proceedings_overview"))
+    assert [m["text"] for m in messages[: len(final)]] == final
+    assert SlotSet("last_topic", "care_proceedings_overview") in events
+    assert SlotSet("pending_question", None) in events  # no stage question before this answer
+    messages, _ = await run(ActionTellMore(), tracker("tell me more about the final hearing", "more",
+                                                      {"last_topic": "care_proceedings_overview"}))
+    assert [m["text"] for m in messages[: len(final)]] == final
+
+
 async def test_clarify_uses_the_intent_ranking():
     ranking = [{"name": "nlu_fallback", "confidence": 0.5}, {"name": "legal_aid", "confidence": 0.3}]
     messages, events = await run(ActionClarify(), tracker("blah solicitor blah", "nlu_fallback", ranking=ranking))

@@ -31,7 +31,8 @@ def _strings(node):
 
 
 def every_text():
-    """Every user-facing string: topic answers and 'more', variants and theirs, next steps, conversation, domain."""
+    """Every user-facing string: topic answers and 'more', variants and theirs, sub-answers (aspects), next steps,
+    conversation, domain."""
     texts = []
     for topic in C.topics.values():
         texts += topic.answer + topic.more
@@ -39,6 +40,8 @@ def every_text():
         for group in variants.values():
             for paragraphs in group.values():
                 texts += paragraphs
+    for aspect in C.aspects.values():
+        texts += aspect.answer
     texts += list(C.next_steps.values())
     texts += list(_strings(C.conversation))
     domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
@@ -404,3 +407,147 @@ def test_support_for_parents_after_a_child_is_removed():
                  "online advice forums", "Samaritans free on 116 123, any time, day or night"):
         assert part in joined, part
     assert "support for parents after a child is removed" in sources_doc().lower()
+
+
+# Issue 13, second part: sub-answers chosen by words in the message (`aspects` in answers.yml) and the
+# nearest topics' Tell me more. FACTS.md or a seed where it says it; otherwise the public page listed in
+# docs/sources.md (a test checks the page is listed there).
+
+def asked(intent, text):
+    return replies.answer_topic(C, intent, text, EMPTY).texts
+
+
+def listed_in_sources(*urls):
+    doc = sources_doc()
+    for url in urls:
+        assert url in doc, f"not in docs/sources.md: {url}"
+
+
+def test_final_hearing_leads_with_the_appeal_and_sends_hearing_steps_to_the_solicitor():
+    assert_sourced("At the end of care proceedings the court makes its final decision and order (or no order) — who the"
+                   " child lives with and who they see. Hearing names and steps: ask the solicitor.",
+                   "permission is usually needed; the general time limit to file an appeal notice is 21 days. Get a"
+                   " solicitor immediately.")
+    texts = asked("care_proceedings_overview", "what happens at the final hearing?")
+    assert _says_appeal_now(texts[0]) and "final order" in texts[0]
+    hearing = " ".join(texts[1:3])
+    assert "final hearing is the last hearing" in hearing and "who the child will live with" in hearing
+    assert "Ask your solicitor what will happen on the day" in hearing
+    assert not re.search(r"\d", hearing), "no hearing steps or timings: the sources give none"
+    assert any("final hearing is the last hearing" in t for t in more_of("care_proceedings_overview"))
+    listed_in_sources("prepare-for-a-final-hearing")
+
+
+def test_placement_order_lets_the_council_place_for_adoption_without_the_parents_agreement():
+    assert_sourced("Placement order: authorises the council to place a child for adoption")
+    first = asked("care_proceedings_overview", "what is a placement order")[0]
+    assert first.startswith("A placement order is a court order.")
+    assert "place a child with people who want to adopt them, even if the parents don't agree" in first
+    assert any(t.startswith("A placement order is often made at the final hearing") for t in more_of("care_proceedings_overview"))
+    listed_in_sources("what-is-the-effect-of-a-placement-order", "when-exactly-will-a-placement-order-be-made")
+
+
+def test_parents_opposing_placement_or_adoption_get_legal_aid_whatever_their_income_with_a_merits_test():
+    assert_sourced("parents/people with PR opposing placement or adoption order applications get means-free legal aid"
+                   " (merits test still applies)")
+    oppose = asked("legal_aid", "can i get legal aid to fight the adoption")[1]
+    assert "can oppose it" in oppose and "whatever your income" in oppose and "merits test" in oppose
+    assert "Get a solicitor now" in oppose
+    more = [t for t in more_of("care_proceedings_overview") if "Parents can oppose it" in t]
+    assert more and "whatever their income" in more[0] and "merits test still applies" in more[0]
+
+
+def test_adoption_order_ends_the_birth_parents_parental_responsibility():
+    assert_sourced("An adoption order ends the birth parents' PR")
+    texts = asked("care_proceedings_overview", "they want my baby adopted")
+    assert "An adoption order ends the birth parents' parental responsibility for good." in texts[2]
+    assert "get advice first" in texts[2]
+
+
+def test_consent_to_adoption_is_witnessed_by_cafcass_and_advice_comes_first():
+    consent = [t for t in more_of("care_proceedings_overview") if "consent" in t]
+    assert consent and "a Cafcass officer must see you sign the form" in consent[0]
+    assert "Get advice before you sign" in consent[0]
+    listed_in_sources("consent-to-adoption-and-applying-for-a-placement-order")
+
+
+def test_opposing_an_adoption_order_needs_the_courts_permission():
+    later = [t for t in more_of("care_proceedings_overview") if t.startswith("Later, the people caring for the child")]
+    assert later, "the adoption order stage must be in Tell me more"
+    text = later[0]
+    assert "only oppose it with the court's permission" in text and "changed enough" in text
+    assert "take them to a solicitor straight away" in text
+    assert not re.search(r"\d", text), "no waiting period or time limit: FACTS.md has none for this"
+    listed_in_sources("leave-to-oppose-an-adoption-order", "opposing-an-adoption-order", "received-adoption-papers")
+
+
+def test_civil_legal_advice_is_for_people_who_qualify_and_gives_no_unverified_number():
+    assert_sourced('Civil Legal Advice (CLA) covers "issues around a child being taken into care"; check eligibility'
+                   " online first.", "CLA phone number **UNVERIFIED**")
+    texts = asked("legal_aid", "what is civil legal advice")
+    joined = " ".join(texts[:3])
+    assert "people who qualify for legal aid" in joined and "child being taken into care" in joined
+    assert "gov.uk/check-if-civil-legal-advice-can-help-you" in joined
+    assert "parents get legal aid anyway" in joined  # parents in care proceedings need no check
+    cla = [t for t in every_text() if "Civil Legal Advice" in t]
+    assert len(cla) >= 2  # the sub-answer and legal aid's Tell me more
+    for text in cla:
+        assert not re.search(r"\b0\d{3}\b", text), "the CLA phone number is unverified"
+    listed_in_sources("mindcharity.co.uk")
+
+
+def test_staying_put_until_21_with_support_and_care_leavers_to_25():
+    assert_sourced("is an arrangement that allows a looked-after child to continue to live with their foster"
+                   " carer after their eighteenth birthday",
+                   "provide advice and support (including financial) to the foster parent and young person to"
+                   " facilitate the arrangement until the young person reaches 21",
+                   "Every care leaver should have a pathway plan and the support of a personal adviser, up to the age"
+                   " of 25")
+    joined = " ".join(asked("kinship_foster_care", "what is staying put"))
+    for part in ("after they turn 18", "Both of them must want it", "including with money, until the young person is 21",
+                 "pathway plan", "personal adviser, up to age 25"):
+        assert part in joined, part
+    more = " ".join(more_of("kinship_foster_care"))
+    assert "Staying put" in more and "until they are 21" in more and "up to age 25" in more
+    assert "local offer for care leavers" in more
+    listed_in_sources("p_stay_put.html")
+
+
+def test_the_independent_reviewing_officer():
+    assert_sourced("IROs should ensure children and young people are listened to")
+    joined = " ".join(asked("kinship_foster_care", "who is the IRO"))
+    for part in ("must give them an independent reviewing officer (IRO)", "runs the child's review meetings",
+                 "care plan (the council's plan for the child)", "at least every 6 months",
+                 "Ask the social worker how to contact the IRO"):
+        assert part in joined, part
+    assert any("independent reviewing officer (IRO)" in t for t in more_of("kinship_foster_care"))
+    listed_in_sources("p_app_role_iro.html", "independent-reviewing-officers")
+
+
+def test_practical_help_for_kinship_carers_from_seed_002():
+    assert_sourced("Help to obtain suitable accommodation. Housing and social care departments should work together",
+                   "Help with contact, including signposting to suitable contact centres and mediation services",
+                   "Support groups for family and friends carers", "This includes one off help and ongoing support",
+                   "Buttle UK grants exist")
+    joined = " ".join(asked("kinship_local_policy", "can the council give me a one-off payment"))
+    for part in ("one-off help or ongoing support", "Buttle UK", "support groups", "suitable housing",
+                 "contact centres and mediation", "kinship local offer (the help it gives kinship families)"):
+        assert part in joined, part
+    assert "senior manager" not in joined  # the 2024 guidance may not keep one (FACTS.md §5)
+    more = " ".join(more_of("kinship_local_policy"))
+    assert "one-off money" in more and "Housing and social care teams should work together" in more
+    assert any("contact centres and mediation" in t for t in more_of("contact_with_child"))
+
+
+def test_viability_assessment_and_parallel_planning_are_one_line_each_and_offer_a_person():
+    viability = asked("kinship_care_options", "what is a viability assessment")
+    assert viability[0].startswith("A viability assessment is a first, short check on a relative or friend")
+    assert "fuller assessment usually follows" in viability[0]
+    assert any("viability assessment" in t for t in more_of("kinship_care_options"))
+    parallel = asked("care_proceedings_overview", "what is parallel planning")
+    assert parallel[0].startswith("Parallel planning (also called twin-track planning) means")
+    assert "ask your solicitor or talk to our advisers" in parallel[1]
+    for texts in (viability, parallel):
+        assert texts[-1] == C.next_steps["advice"]
+    listed_in_sources("kinship-assessment-guide-section-1-introduction", "viability-assessments-care-proceedings",
+                      "ParentsForum/viewtopic.php?p=15061", "glossary/parallel-planning")

@@ -38,7 +38,31 @@ def first_replies():
             slots = {"pending_question": flow.slot, flow.slot: value}
             cases.append((f"{intent}:{value}", replies.answer_topic(C, "inform", "", slots),
                           C.variant(flow.variants, value)))
+    for name, aspect in C.aspects.items():  # a sub-answer is a first reply too, under each of its topics
+        for intent in aspect.topics:
+            reply = replies.answer_topic(C, intent, ASPECT_ASKED[name], dict(EMPTY))
+            cases.append((f"{intent}/{name}", reply, aspect.answer))
     return cases
+
+
+# A message that asks for each sub-answer (`aspects` in answers.yml).
+ASPECT_ASKED = {
+    "final_hearing": "what happens at the final hearing",
+    "parallel_planning": "what is parallel planning",
+    "viability_assessment": "what is a viability assessment",
+    "placement_and_adoption": "what is a placement order",
+    "civil_legal_advice": "what is civil legal advice",
+    "staying_put": "what is staying put",
+    "reviewing_officer": "who is the IRO",
+    "practical_help": "are there support groups",
+}
+
+
+def test_every_sub_answer_is_asked_for_here():
+    assert set(ASPECT_ASKED) == set(C.aspects)
+    for name, aspect in C.aspects.items():
+        for intent in aspect.topics:
+            assert C.aspect_for(intent, ASPECT_ASKED[name]) is aspect, (intent, name)
 
 
 FIRST_REPLIES = first_replies()

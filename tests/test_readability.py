@@ -69,10 +69,12 @@ def test_answer_bubbles_cover_every_answer_more_and_variant():
     for group, values in C.variants.items():
         for value in values:
             expected += len(C.variant(group, value)) + len(C.variant_more(group, value))
+    expected += sum(len(aspect.answer) for aspect in C.aspects.values())  # sub-answers chosen by words
     assert len(BUBBLES) == expected
     parts = {(b.topic, b.part) for b in BUBBLES}
     assert ("special_guardianship", "answer 1") in parts and ("special_guardianship", "more 1") in parts
     assert ("care_proceedings_stage:child_removed", "more 1") in parts
+    assert ("aspect:final_hearing", "answer 1") in parts
 
 
 def test_summarise_finds_the_median_the_hardest_and_those_over_grade_10():

@@ -197,3 +197,107 @@ def test_second_topic_skips_the_chosen_intent_and_looks_only_at_the_next_two():
     assert replies.second_topic(C, rows, "ombudsman") == "complaints_procedure"
     assert replies.second_topic(C, rows, "complaints_procedure") is None  # ombudsman is first, not a runner-up
     assert replies.second_topic(C, [], "ombudsman") is None
+
+
+# Sub-answers chosen by words in the message (`aspects` in answers.yml): the family's own phrasing of a
+# question the classifier files under the nearest topic reaches the right answer, with no intent of its own.
+
+import pytest  # noqa: E402
+
+ASPECT_PHRASINGS = [
+    ("care_proceedings_overview", "what happens at the final hearing?", "final_hearing"),
+    ("care_proceedings_overview", "the final hearing is next week, what do i do", "final_hearing"),
+    ("care_proceedings_overview", "can i appeal the judges decision", "final_hearing"),
+    ("interim_care_order", "when is the final hearing after an ICO", "final_hearing"),
+    ("care_proceedings_overview", "what is a placement order", "placement_and_adoption"),
+    ("care_proceedings_overview", "social services want my baby adopted", "placement_and_adoption"),
+    ("legal_aid", "can i get legal aid to fight the adoption", "placement_and_adoption"),
+    ("legal_aid", "what is civil legal advice", "civil_legal_advice"),
+    ("legal_aid", "is there a government helpline for legal aid", "civil_legal_advice"),
+    ("kinship_foster_care", "what is staying put", "staying_put"),
+    ("kinship_foster_care", "can my foster grandson stay with me after he turns 18", "staying_put"),
+    ("child_in_need", "what help do care leavers get", "staying_put"),
+    ("kinship_foster_care", "who is the IRO and what do they do", "reviewing_officer"),
+    ("care_proceedings_overview", "i want to speak to the independent reviewing officer", "reviewing_officer"),
+    ("kinship_local_policy", "can the council give me a one-off payment for a bed", "practical_help"),
+    ("kinship_local_policy", "are there support groups for grandparents raising grandkids", "practical_help"),
+    ("kinship_care_options", "we need a bigger house now the kids live with us", "practical_help"),
+    ("kinship_care_options", "what is a viability assessment", "viability_assessment"),
+    ("care_proceedings_overview", "the letter says parallel planning, what does that mean", "parallel_planning"),
+    ("care_proceedings_overview", "they said twin track for adoption", "parallel_planning"),
+]
+
+
+@pytest.mark.parametrize("intent,text,aspect", ASPECT_PHRASINGS)
+def test_the_planner_picks_the_sub_answer_the_message_asks_for(intent, text, aspect):
+    assert C.aspect_for(intent, text).name == aspect
+    reply = replies.answer_topic(C, intent, text, EMPTY)
+    answer = C.aspects[aspect].answer
+    assert reply.texts[: len(answer)] == answer
+    assert reply.texts[-1] == C.next_steps[C.aspects[aspect].next_step]
+    assert reply.slots["last_topic"] == intent
+    # no question about the family's situation; only the council topics ask where they live
+    assert reply.slots["pending_question"] == ("place" if intent in replies.ASK_FOR_COUNCIL else None)
+    assert "/speak_to_adviser" in payloads(reply)
+
+
+def test_twin_track_for_adoption_is_parallel_planning_not_the_adoption_answer():
+    # "twin track for adoption" names adoption, but asks what twin-track planning is
+    assert C.aspect_for("care_proceedings_overview", "twin track for adoption").name == "parallel_planning"
+
+
+@pytest.mark.parametrize("intent,text", [
+    ("care_proceedings_overview", "they made a care order on my son"),
+    ("care_proceedings_overview", "what happens in care proceedings"),
+    ("kinship_financial_support", "can i get housing benefit for my niece"),
+    ("kinship_financial_support", "can i get money"),
+    ("kinship_care_options", "can i adopt my grandson"),  # a carer adopting: not the parents' placement answer
+    ("special_guardianship", "what happens when she turns 18"),
+    ("section_20", '/inform{"proceedings_stage":"court"}'),
+])
+def test_no_sub_answer_without_its_words_and_flows_still_ask_their_question(intent, text):
+    assert C.aspect_for(intent, text) is None
+    reply = replies.answer_topic(C, intent, text, EMPTY)
+    topic = C.topics[intent]
+    if intent in replies.FLOWS:
+        assert reply.slots["pending_question"] == replies.FLOWS[intent].slot
+    else:
+        assert reply.texts[: len(topic.answer)] == topic.answer
+
+
+def test_a_sub_answer_only_under_its_own_topics():
+    assert C.aspect_for("ombudsman", "what is a placement order") is None
+    assert C.aspect_for("complaints_procedure", "what happens at the final hearing") is None
+
+
+def test_tell_me_more_after_a_sub_answer_gives_the_topics_detail():
+    reply = replies.answer_topic(C, "care_proceedings_overview", "what happens at the final hearing", EMPTY)
+    assert "/more" in payloads(reply)
+    more = replies.tell_more(C, reply.slots).texts
+    assert more[: len(C.topics["care_proceedings_overview"].more)] == C.topics["care_proceedings_overview"].more
+
+
+def test_sub_answer_words_stay_fast_on_the_longest_message_a_family_can_send():
+    import time
+
+    from bot.settings import Settings
+
+    longest = Settings.__dataclass_fields__["max_message_chars"].default  # MAX_MESSAGE_CHARS, 2000
+    for text in ("stay" * (longest // 4), "staying a " * (longest // 10), "after " * (longest // 6), "x" * longest):
+        start = time.perf_counter()
+        for intent in C.topics:
+            C.aspect_for(intent, text)
+        assert time.perf_counter() - start < 0.2, text[:20]
+
+
+def test_tell_me_more_about_a_sub_subject_gives_that_sub_answer():
+    slots = {"last_topic": "care_proceedings_overview"}
+    reply = replies.tell_more(C, slots, "tell me more about the final hearing")
+    answer = C.aspects["final_hearing"].answer
+    assert reply.texts[: len(answer)] == answer
+    assert reply.texts[-1] == C.next_steps["solicitor"]
+    assert "/more" in payloads(reply)  # the topic's own detail is still one tap away
+    assert reply.slots["last_topic"] == "care_proceedings_overview"
+    plain = replies.tell_more(C, slots, "tell me more")
+    assert plain.texts[: len(C.topics["care_proceedings_overview"].more)] == C.topics["care_proceedings_overview"].more
+    assert replies.tell_more(C, slots, "/more").texts == plain.texts
