@@ -193,3 +193,28 @@ def test_an_example_already_in_the_training_data_is_rewritten_too(review):
     assert changed == 1
     text = path.read_text()
     assert "zorblatt" not in text and f"{indent}- our social worker [NAME] wont call back\n" in text
+
+
+def test_the_command_line_export_writes_the_cases_beside_the_transcripts(tmp_path, monkeypatch):
+    from tests.test_retrain_cli import run
+    from tests.test_retrain_helpers import NOW, copy_project, make_config
+
+    project = copy_project(tmp_path / "project")
+    cfg = make_config(project)
+    monkeypatch.setenv("TRACKER_DB", cfg.tracker_db)
+    monkeypatch.setenv("GATEWAY_DB_URL", cfg.gateway_db_url)
+    marked = mark_span(MESSAGE, MESSAGE.index(MISSED), MESSAGE.index(MISSED) + len(MISSED), "name")
+    after = dict(item="abcdef12", new_item="12abcdef", **marked.describe(), first_seen="2026-11-20T11:30:00Z",
+                 last_seen="2026-11-20T11:40:00Z")
+    AuditLog(cfg.audit_log).record("kim", misses.ACTION, NOW, after=after)
+    out = tmp_path / "out.jsonl"
+    code, _, err = run(project, "export", "--from", "2026-11-20", "--to", "2026-11-20", "--out", str(out),
+                       "--actor", "kim")
+    assert code == 0 and "Wrote 1 redaction misses for the developers" in err
+    cases = (tmp_path / "out.jsonl.redaction-misses.md").read_text()
+    assert "## Case 1: a name left in, now [NAME]" in cases and "zorblatt" not in cases
+    code, _, err = run(project, "export", "--from", "2026-11-21", "--to", "2026-11-21", "--out",
+                       str(tmp_path / "later.jsonl"), "--actor", "kim")
+    assert code == 0 and not (tmp_path / "later.jsonl.redaction-misses.md").exists()
+    code, _, err = run(project, "export", "--from", "2026-11-20", "--to", "2026-11-20", "--actor", "kim")
+    assert code == 0 and "add --misses FILE" in err
