@@ -11,6 +11,7 @@
     promote [CANDIDATE]             put a candidate live, unless the evidence says it is worse
     rollback                        put the previous model back
     export --from DATE --to DATE    redacted transcripts for those days (JSON lines or CSV)
+    export ... --misses FILE        and the personal details staff found left in, for the developers
     purge                           delete transcripts older than the retention period (90 days)
     purge --conversation ID         delete one conversation
 
