@@ -35,7 +35,8 @@ CANDIDATE = "candidate-20261203-120000"
 GET_ROUTES = ["/console/api/review/inbox", "/console/api/review/status", f"/console/api/review/report/{CANDIDATE}",
               f"/console/api/review/files/{CANDIDATE}/confusion.png", "/console/api/review/live"]
 POST_ROUTES = ["/console/api/review/decisions", "/console/api/review/train", "/console/api/review/promote",
-               "/console/api/review/rollback", "/console/api/review/delete-conversation"]
+               "/console/api/review/rollback", "/console/api/review/delete-conversation",
+               "/console/api/review/personal-detail"]
 
 
 # -- stand-ins ------------------------------------------------------------------------------------

@@ -22,6 +22,8 @@ Page: `GET /console/review`. JSON API (staff only; POST needs the X-CSRF-Token h
 | POST /console/api/review/rollback                |                                                     |
 | GET  /console/api/review/live                    |                                                     |
 | POST /console/api/review/delete-conversation     | {"conversation_id"}                                 |
+| POST /console/api/review/personal-detail         | {"id", "start", "end", "label", "shown"}: words the |
+|                                                  | redactor left in (bot/retrain/misses.py)            |
 
 Where the library works: config/retrain.yml of the project folder (this repository, or RETRAIN_PROJECT;
 the settings file RETRAIN_CONFIG), with the databases, Rasa server, token and models folder the gateway
@@ -501,3 +503,42 @@ async def delete_conversation(request, gateway, cfg, user) -> web.Response:
                "Check the id.")
     return web.json_response({"conversation_id": conversation_id, "deleted": deleted, "found": found,
                               "message": message})
+
+
+# -- 6. a personal detail the redactor left in ------------------------------------------------
+@routes.post(API + "/personal-detail")
+@staff_api
+async def personal_detail(request, gateway, cfg, user) -> web.Response:
+    """Staff mark words of an item's text (code point offsets start, end) as a personal detail of kind
+    `label`; `shown` is the text the page showed there (the page is out of date if it differs). The stored
+    messages are re-redacted at once; the audit entries keep the label, offsets, length and shape, never
+    the words (bot/retrain/misses.py)."""
+    from bot.retrain.misses import LABELS, ItemGone, MarkRefused, TextChanged, report_miss
+
+    body = await json_body(request)
+    item_id, label, shown = body.get("id"), body.get("label"), body.get("shown")
+    start, end = body.get("start"), body.get("end")
+    if not isinstance(item_id, str) or not _ITEM_ID.match(item_id):
+        raise Problem("Which message? The request did not say.")
+    if not isinstance(label, str) or label not in LABELS:
+        raise Problem(f"Say what kind of personal detail it is: one of {', '.join(LABELS)}.")
+    if shown is not None and (not isinstance(shown, str) or len(shown) > 2000):
+        raise Problem("The marked words must be a piece of text.")
+    try:
+        done = await blocking(report_miss, cfg, item_id, start, end, label, user, gateway.clock(), shown=shown)
+    except MarkRefused as refused:  # its messages never quote the message
+        status = 404 if isinstance(refused, ItemGone) else 409 if isinstance(refused, TextChanged) else 400
+        _audit(gateway, user, "review_redaction_miss_refused", f"{item_id}: {_short(refused, 400)}")
+        raise Problem(sentence(refused), status)
+    marked = done.marked
+    places = ", ".join(f"{count} {what}" for count, what in (
+        (done.tracker_messages, "assistant transcript messages"), (done.gateway_messages, "chat messages"),
+        (done.training_examples, "training examples")) if count)
+    _audit(gateway, user, "review_redaction_miss",
+           f"{item_id} -> {done.new_item_id}: {marked.label} as {marked.placeholder} at {marked.start}-{marked.end} "
+           f"({marked.length} characters, {marked.words} words, shape {marked.shape}); re-redacted "
+           f"{places or 'nothing else'}")
+    message = (f"Replaced with {marked.placeholder} in the stored messages ({places or 'none found'}) and "
+               "recorded for the developers.")
+    return web.json_response({"ok": True, "id": item_id, "new_id": done.new_item_id, "text": marked.text,
+                              "placeholder": marked.placeholder, "result": done.to_dict(), "message": message})

@@ -11,6 +11,7 @@
     promote [CANDIDATE]             put a candidate live, unless the evidence says it is worse
     rollback                        put the previous model back
     export --from DATE --to DATE    redacted transcripts for those days (JSON lines or CSV)
+    export ... --misses FILE        and the personal details staff found left in, for the developers
     purge                           delete transcripts older than the retention period (90 days)
     purge --conversation ID         delete one conversation
 
@@ -123,6 +124,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--to", dest="last", type=_date, required=True, metavar="DATE", help="last day, 2026-11-30")
     export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl", help="jsonl (default) or csv")
     export.add_argument("--out", type=Path, help="file to write (default: the screen)")
+    export.add_argument("--misses", type=Path, metavar="FILE",
+                        help="also write the personal details staff reported left in by the redactor on those "
+                             "days, as failing cases for the developers (Markdown; default with --out: "
+                             "OUT.redaction-misses.md when there are any)")
 
     purge = commands.add_parser("purge", parents=[who], help="delete old transcripts, or one conversation",
                                 description="Delete transcripts older than the retention period "
@@ -382,6 +387,17 @@ def run(args: argparse.Namespace, clock: Clock, out: TextIO, err: TextIO) -> int
         else:
             export.export_transcripts(cfg, args.first, args.last, out, fmt=args.format, actor=args.actor,
                                       now=clock())
+        misses = export.redaction_misses(cfg, args.first, args.last)
+        target = args.misses or (args.out.with_name(args.out.name + ".redaction-misses.md")
+                                 if args.out and misses else None)
+        if target:
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with open(fd, "w") as handle:
+                export.write_misses(misses, handle)
+            err.write(f"Wrote {len(misses)} redaction misses for the developers to {target}\n")
+        elif misses:
+            err.write(f"Staff reported {len(misses)} personal details left in by the redactor on these days: "
+                      "add --misses FILE to write them for the developers\n")
         return 0
     if args.command == "purge":
         what = (f"conversation {args.conversation}" if args.conversation

@@ -93,3 +93,34 @@ def export_transcripts(cfg: RetrainConfig, first: date, last: date, out: TextIO,
     AuditLog(cfg.audit_log).record(actor, "export", now, after={"from": str(first), "to": str(last),
                                                                 "format": fmt, "rows": len(rows)})
     return len(rows)
+
+
+# -- redaction misses staff reported (bot/retrain/misses.py), as failing cases for the developers -----
+def redaction_misses(cfg: RetrainConfig, first: date, last: date) -> List[Dict[str, object]]:
+    """The personal details staff reported left in by the redactor, for messages seen in [first, last]."""
+    from bot.retrain.misses import reported_misses
+
+    since, until = day_range(first, last)
+    return reported_misses(cfg, datetime.fromtimestamp(since, timezone.utc),
+                           datetime.fromtimestamp(until, timezone.utc))
+
+
+def write_misses(cases: List[Dict[str, object]], out: TextIO) -> None:
+    """Markdown for the developers: one failing case for bot/redact per reported miss. Only what the audit
+    log keeps: label, shape, word count, offsets and the message redacted again with the missed span shown
+    as its placeholder (>>[NAME]<<), never the words themselves. Texts are JSON-quoted."""
+    out.write("# Redaction misses reported by staff\n\n"
+              "Each case is a personal detail bot/redact left in a family message; staff replaced it by hand. "
+              "Write a test case of the same shape in the same place (tests/data/redaction_cases.yml) and "
+              "make it pass. The original words are not kept anywhere.\n")
+    if not cases:
+        out.write("\nNo misses were reported for these days.\n")
+    for number, case in enumerate(cases, 1):
+        out.write(f"\n## Case {number}: a {case.get('label')} left in, now {case.get('placeholder')}\n\n"
+                  f"- expected: redact as {case.get('placeholder')}\n"
+                  f"- shape of the missed words: {json.dumps(case.get('shape'), ensure_ascii=False)} "
+                  f"({case.get('words')} word(s), {case.get('length')} characters, at {case.get('start')} to "
+                  f"{case.get('end')} of the redacted message)\n"
+                  f"- in context: {json.dumps(case.get('context'), ensure_ascii=False)}\n"
+                  f"- reported by {case.get('reported_by')} at {case.get('reported_at')}; message item "
+                  f"{case.get('item')}, seen {case.get('first_seen')} to {case.get('last_seen')}\n")

@@ -248,20 +248,29 @@ def build_inbox(events: Sequence[TrackerEvent], unhelpful: Sequence[UnhelpfulMar
                           test_texts=test_texts, duplicate_ratio=rules.duplicate_ratio)
 
 
-def load_inbox(cfg: RetrainConfig, now: datetime, *, redact: Optional[Callable[[str], str]] = None) -> List[InboxItem]:
-    """The inbox from the tracker store and the gateway's feedback for the last `inbox.days` days.
-
-    Messages already in data/nlu/ (any intent), in the audit log's decisions, are left out; messages in
-    a held-out set or the crisis set are shown flagged `in_test_set` (they cannot be added to training data)."""
-    from bot.retrain import labels, privacy, stores
+def load_flagged(cfg: RetrainConfig, now: datetime) -> Tuple[List[FlaggedMessage], Set[str], Set[str]]:
+    """What `load_inbox` builds the inbox from: the flagged messages of the last `inbox.days` days (not
+    redacted), the known texts (training data and decisions) and the held-out texts."""
+    from bot.retrain import labels, stores
     from bot.retrain.audit import AuditLog
 
     since = (now - timedelta(days=cfg.inbox.days)).timestamp()
     events = stores.read_events(cfg.tracker_db, since=since, types=("user", "action", "pause", "resume"))
     marks = stores.read_unhelpful_marks(cfg.gateway_db_url, since=since)
     known = labels.TrainingData.load(cfg.nlu_dir).normalised_texts() | AuditLog(cfg.audit_log).decided_texts()
-    return build_inbox(events, marks, cfg.inbox, redact=redact or privacy.redact, known_texts=known,
-                       test_texts=labels.held_out_texts(cfg.unseen_sets))
+    return flag_messages(events, marks, cfg.inbox), known, labels.held_out_texts(cfg.unseen_sets)
+
+
+def load_inbox(cfg: RetrainConfig, now: datetime, *, redact: Optional[Callable[[str], str]] = None) -> List[InboxItem]:
+    """The inbox from the tracker store and the gateway's feedback for the last `inbox.days` days.
+
+    Messages already in data/nlu/ (any intent), in the audit log's decisions, are left out; messages in
+    a held-out set or the crisis set are shown flagged `in_test_set` (they cannot be added to training data)."""
+    from bot.retrain import privacy
+
+    flagged, known, test_texts = load_flagged(cfg, now)
+    return group_messages(flagged, redact=redact or privacy.redact, known_texts=known, test_texts=test_texts,
+                          duplicate_ratio=cfg.inbox.duplicate_ratio)
 
 
 def find_item(items: Sequence[InboxItem], wanted: str) -> Optional[InboxItem]:

@@ -244,3 +244,46 @@ async def test_advisers_see_no_link_and_get_a_plain_403_page(page: Page, review:
     assert response.status == 403
     await expect(page.get_by_role("heading", name="Staff only")).to_be_visible()
     await assert_accessible(page)
+
+
+async def test_a_personal_detail_left_in_is_marked_with_the_keyboard_and_replaced_at_once(
+        page: Page, review: Review, console_errors: List[str]):
+    from bot.retrain import stores
+    from tests.test_review_redaction_miss import MESSAGE
+
+    await review.conversations([("c1", [low_confidence(MESSAGE, review.ago(minutes=30))])])
+    await open_review_page(page, review)
+    item = page.get_by_test_id("inbox-item")
+    await expect(item.get_by_test_id("item-text")).to_have_text(MESSAGE)
+    toggle = item.get_by_role("button", name="Personal detail left in")
+    await expect(toggle).to_have_attribute("aria-expanded", "false")
+    await press(page, toggle)
+    await expect(toggle).to_have_attribute("aria-expanded", "true")
+    words = item.get_by_test_id("detail-word")
+    await expect(words.first).to_be_focused()
+    await assert_accessible(page)
+
+    # nothing ticked: told so, nothing sent
+    await press(page, item.get_by_role("button", name="Replace with a placeholder"))
+    await expect(item.get_by_test_id("detail-error")).to_have_text("Tick the personal words first.")
+
+    # tick "kev" and "zorblatt" with Space, say it is a name, replace it
+    for word in ("kev", "zorblatt"):
+        box = item.get_by_label(word, exact=True)
+        await box.focus()
+        await page.keyboard.press("Space")
+        await expect(box).to_be_checked()
+    label = item.get_by_label("What is it?")
+    await label.focus()
+    await label.select_option("name")
+    await press(page, item.get_by_role("button", name="Replace with a placeholder"))
+    # the server reads and redacts the inbox twice (to find the item, then to show it again): allow for a busy machine
+    await expect(page.get_by_test_id("inbox-status")).to_contain_text("Replaced with [NAME] in the stored messages",
+                                                                      timeout=30_000)
+    fixed = page.get_by_test_id("inbox-item")
+    await expect(fixed.get_by_test_id("item-text")).to_have_text("our social worker [NAME] wont call back")
+    await expect(fixed.locator(".item-heading")).to_be_focused()
+    assert "zorblatt" not in await page.content()
+    assert all("zorblatt" not in (e.data.get("text") or "") for e in stores.read_events(review.cfg.tracker_db))
+    await assert_accessible(page)
+    assert page_errors(console_errors) == []

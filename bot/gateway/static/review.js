@@ -309,6 +309,7 @@
       },
     });
     controls.push(notUseful, newInput, suggestNew);
+    const personal = personalDetailNode(item, key, textId);
 
     [heading, facts, variants, labelling].forEach(function (part) {
       if (part) node.appendChild(part);
@@ -326,9 +327,158 @@
           h("div", { className: "row" }, [newInput, suggestNew]),
         ]),
       ]),
+      personal,
       errorNode
     );
     return node;
+  }
+
+  /* "Personal detail left in": the reviewer ticks the words the redactor missed and says what they are;
+     the server replaces them with a placeholder in the stored messages at once (review_views.py,
+     bot/retrain/misses.py). Offsets are in code points, as the server counts them. */
+  const DETAIL_LABELS = [
+    ["name", "A name"],
+    ["address", "An address or place where someone lives"],
+    ["school", "A school or nursery"],
+    ["date", "A date (of birth or other)"],
+    ["reference", "A case number or reference"],
+    ["phone", "A phone number"],
+    ["email", "An email address"],
+    ["postcode", "A postcode"],
+    ["other", "Something else that identifies someone"],
+  ];
+
+  function words(text) {
+    const chars = Array.from(text || "");
+    const found = [];
+    let start = -1;
+    chars.forEach(function (char, index) {
+      const space = /\s/.test(char);
+      if (!space && start < 0) start = index;
+      if (space && start >= 0) {
+        found.push({ start: start, end: index, text: chars.slice(start, index).join("") });
+        start = -1;
+      }
+    });
+    if (start >= 0) found.push({ start: start, end: chars.length, text: chars.slice(start).join("") });
+    return { chars: chars, words: found };
+  }
+
+  function personalDetailNode(item, key, textId) {
+    const panelId = "detail-" + key;
+    const parsed = words(item.text);
+    const error = h("p", { className: "item-error", id: panelId + "-error", "data-testid": "detail-error" });
+    const toggle = h("button", {
+      type: "button",
+      "aria-expanded": "false",
+      "aria-controls": panelId,
+      "aria-describedby": textId,
+      "data-testid": "detail-toggle",
+      text: "Personal detail left in",
+    });
+    const boxes = parsed.words.map(function (word, index) {
+      const id = panelId + "-w" + index;
+      const box = h("input", { type: "checkbox", id: id, "data-testid": "detail-word" });
+      box.dataset.index = String(index);
+      return { box: box, node: h("span", { className: "detail-word" }, [box, h("label", { for: id, text: word.text })]) };
+    });
+    const selectId = panelId + "-label";
+    const select = h(
+      "select",
+      { id: selectId, "data-testid": "detail-label" },
+      [h("option", { value: "", text: "Choose what it is" })].concat(
+        DETAIL_LABELS.map(function (pair) {
+          return h("option", { value: pair[0], text: pair[1] });
+        })
+      )
+    );
+    const save = h("button", {
+      type: "button",
+      className: "button-primary",
+      "aria-describedby": panelId + "-hint",
+      "data-testid": "detail-save",
+      text: "Replace with a placeholder",
+    });
+    const panel = h("div", { className: "personal-detail", id: panelId, "data-testid": "detail-panel", hidden: true }, [
+      h("fieldset", { className: "detail-words", "aria-describedby": panelId + "-hint" }, [
+        h("legend", { text: "Which words are personal? Tick each one (one detail at a time)." }),
+        h("div", { className: "row" }, boxes.map(function (entry) {
+          return entry.node;
+        })),
+      ]),
+      h("p", {
+        className: "hint",
+        id: panelId + "-hint",
+        text:
+          "The words are replaced at once by a placeholder such as [NAME] in the stored messages and in " +
+          "later exports. The audit log and the developers get only what kind of detail it was and its shape, " +
+          "never the words.",
+      }),
+      h("div", { className: "label-row" }, [h("label", { for: selectId, text: "What is it?" }), select]),
+      h("div", { className: "row" }, [save]),
+      error,
+    ]);
+
+    toggle.addEventListener("click", function () {
+      const open = toggle.getAttribute("aria-expanded") !== "true";
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      panel.hidden = !open;
+      if (open && boxes.length) boxes[0].box.focus();
+    });
+    panel.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") {
+        toggle.setAttribute("aria-expanded", "false");
+        panel.hidden = true;
+        toggle.focus();
+      }
+    });
+    save.addEventListener("click", function () {
+      const chosen = boxes.filter(function (entry) {
+        return entry.box.checked;
+      }).map(function (entry) {
+        return Number(entry.box.dataset.index);
+      });
+      function refuse(text, focus) {
+        error.textContent = text;
+        setNotice(app.els.inboxError, text);
+        if (focus) focus.focus();
+      }
+      if (!chosen.length) return refuse("Tick the personal words first.", boxes.length ? boxes[0].box : null);
+      if (chosen[chosen.length - 1] - chosen[0] !== chosen.length - 1) {
+        return refuse("Tick words that stand next to each other: mark one personal detail at a time.", boxes[chosen[0]].box);
+      }
+      if (!select.value) return refuse("Choose what kind of personal detail it is.", select);
+      const start = parsed.words[chosen[0]].start;
+      const end = parsed.words[chosen[chosen.length - 1]].end;
+      markDetail(item, {
+        id: item.id,
+        start: start,
+        end: end,
+        label: select.value,
+        shown: parsed.chars.slice(start, end).join(""),
+      }, [save, select].concat(boxes.map(function (entry) { return entry.box; })), error);
+    });
+    return h("div", { className: "item-personal" }, [h("div", { className: "row" }, [toggle]), panel]);
+  }
+
+  async function markDetail(item, body, controls, errorNode) {
+    errorNode.textContent = "";
+    setNotice(app.els.inboxError, "");
+    setBusy(controls, true);
+    try {
+      const result = await api("POST", "/personal-detail", body);
+      await loadInbox(false);
+      setNotice(app.els.inboxStatus, "Done. " + (result.message || ""));
+      const again = Array.from(app.els.inboxList.querySelectorAll(".inbox-item")).find(function (node) {
+        return node.getAttribute("data-item-id") === result.new_id;
+      });
+      const target = again ? again.querySelector(".item-heading") : app.els.inboxHeading;
+      (target || app.els.inboxHeading).focus();
+    } catch (error) {
+      setBusy(controls, false);
+      errorNode.textContent = errorText(error);
+      setNotice(app.els.inboxError, "Not changed: " + errorText(error), true);
+    }
   }
 
   async function decide(item, body, node, controls, errorNode) {
