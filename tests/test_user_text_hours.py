@@ -120,3 +120,22 @@ def test_other_services_hours_are_the_ones_in_facts():
     for ours, quoted in OTHER_SERVICES_HOURS.items():
         assert quoted in text, quoted
         assert re.findall(r"\d+[ap]m", ours) == re.findall(r"\d+[ap]m", quoted), ours
+
+
+async def test_the_console_and_the_first_canned_replies_follow_the_file(tmp_path, wednesday):
+    from tests.gateway_harness import Adviser, Harness
+
+    harness = await Harness(tmp_path).start()  # a new database: the canned replies are stored now
+    try:
+        sam = Adviser(harness.base)
+        harness.advisers.append(sam)
+        console = await (await sam.login("sam")).text()
+        closing = re.search(r'<meta name="closing" content="([^"]*)">', console).group(1)
+        assert closing == ("Thank you for chatting with us. If you need us again, call our free advice line on "
+                           f"0808 801 0366 ({ADVICE_LINE}).")
+        canned = {c["title"]: c["text"] for c in harness.gateway.store.canned_responses()}
+        assert canned["Advice line"].endswith(f"0808 801 0366 ({ADVICE_LINE}).")
+        page = await (await sam.http.get(harness.base + "/")).text()
+        assert ADVICE_LINE in page
+    finally:
+        await harness.stop()
