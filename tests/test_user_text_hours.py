@@ -53,7 +53,7 @@ def test_the_bots_answers_follow_the_file(wednesday):
     content = load_content.__wrapped__(CONTENT_DIR)  # not the cached copy made with the shipped file
     hours = content.topic("opening_hours").answer
     assert f"Our advice line, 0808 801 0366, is open {ADVICE_LINE}." in hours
-    assert f"Webchat with an adviser is open {WEBCHAT}." in hours
+    assert f"You can chat online to an adviser on our webchat. It is open {WEBCHAT}." in hours
     assert any(ADVICE_LINE in t for t in content.topic("speak_to_adviser").answer)
     assert any(WEBCHAT in t for t in content.topic("speak_to_adviser").answer)
     assert ADVICE_LINE in content.say("clarify", "human") and WEBCHAT in content.say("clarify", "human")
