@@ -1,13 +1,19 @@
-"""The bot's words, loaded from the YAML files in actions/content/ (staff edit those, not code)."""
+"""The bot's words, loaded from the YAML files in actions/content/ (staff edit those, not code).
+
+The service hours in them are placeholders, {advice_line_hours} and {webchat_hours}, filled in from
+config/service_hours.yml when the content is loaded."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 import re
-from typing import Any, Dict, List, Optional, Pattern, Tuple
+from types import MappingProxyType
+from typing import Any, Dict, List, Mapping, Optional, Pattern, Tuple
 
 import yaml
+
+from bot.service_hours import fill_hours, hours_words, load_policy
 
 CONTENT_DIR = Path(__file__).parent / "content"
 
@@ -77,7 +83,21 @@ def _variant_parts(spec: Any) -> Tuple[List[str], List[str]]:
     return [str(p) for p in spec or []], []
 
 
-def parse_content(answers: Dict[str, Any], conversation: Dict[str, Any]) -> Content:
+def _filled(node: Any, hours: Mapping[str, str]) -> Any:
+    """Every string in a parsed YAML tree with {advice_line_hours} and {webchat_hours} filled in."""
+    if isinstance(node, str):
+        return fill_hours(node, hours)
+    if isinstance(node, dict):
+        return {key: _filled(value, hours) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_filled(value, hours) for value in node]
+    return node
+
+
+def parse_content(answers: Dict[str, Any], conversation: Dict[str, Any],
+                  hours: Mapping[str, str] = MappingProxyType({})) -> Content:
+    """`hours`: the words for {advice_line_hours} and {webchat_hours} (bot.service_hours.hours_words)."""
+    answers, conversation = _filled(answers, hours), _filled(conversation, hours)
     topics = {
         intent: Topic(
             intent=intent,
@@ -118,4 +138,5 @@ def load_content(content_dir: Path = CONTENT_DIR) -> Content:
         with open(content_dir / name, encoding="utf-8") as handle:
             return yaml.safe_load(handle) or {}
 
-    return parse_content(read("answers.yml"), read("conversation.yml"))
+    # The hours come from config/service_hours.yml (or $SERVICE_HOURS_FILE), the one place they are written.
+    return parse_content(read("answers.yml"), read("conversation.yml"), hours_words(load_policy()))

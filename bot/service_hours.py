@@ -76,6 +76,8 @@ class ServicePolicy:
     services: Mapping[str, Tuple[WeeklySession, ...]]
     closures: Tuple[Closure, ...] = ()
     bank_holidays: bool = True
+    # Services whose clock times staff have not confirmed: said to families as "afternoons" (etc.), not times.
+    unconfirmed_times: FrozenSet[str] = frozenset()
 
     def is_closed_day(self, service: str, day: date) -> bool:
         """A bank holiday (if enabled) or a staff closure for this service."""
@@ -188,7 +190,10 @@ def parse_policy(raw: Any) -> ServicePolicy:
     bank = raw.get("bank_holidays", True)
     if not isinstance(bank, bool):
         raise ServiceHoursError(f"bank_holidays: {bank!r} must be true or false")
-    return ServicePolicy(tz, MappingProxyType(services), closures, bank)
+    unconfirmed = raw.get("unconfirmed_times") or []
+    if not isinstance(unconfirmed, list) or any(name not in services for name in unconfirmed):
+        raise ServiceHoursError(f"unconfirmed_times: {unconfirmed!r} must be a list of services, e.g. [webchat]")
+    return ServicePolicy(tz, MappingProxyType(services), closures, bank, frozenset(unconfirmed))
 
 
 def _parse_timezone(value: Any) -> ZoneInfo:
@@ -267,3 +272,79 @@ def _parse_date(where: str, value: Any) -> date:
     except ValueError:
         raise ServiceHoursError(f"{where}: bad date {value!r} (use year-month-day, like 2026-12-24)") from None
 
+
+
+# --- describing the weekly hours in words ---------------------------------------------------------
+
+NO_REGULAR_HOURS = "at no regular times just now"
+
+
+def describe_hours(policy: ServicePolicy, service: str) -> str:
+    """A service's weekly hours in plain English, e.g. "Monday to Friday 9.30am to 3pm, not bank holidays"
+    or "Monday and Thursday 1pm to 3pm, not bank holidays" ("Monday and Thursday afternoons, not bank holidays"
+    when the policy lists the service under unconfirmed_times). Days with the same times are said together;
+    staff closures are not mentioned (they change; the handoff reply gives the next real session)."""
+    by_day = {}
+    for weekly in sorted(policy._weekly(service), key=lambda w: (w.weekday, w.start)):
+        by_day.setdefault(weekly.weekday, []).append((weekly.start, weekly.end))
+    if not by_day:
+        return NO_REGULAR_HOURS
+    groups: dict = {}  # the day's times (or part of the day) -> the days with those, in week order
+    for weekday, times in by_day.items():
+        part = _part_of_day(times) if service in policy.unconfirmed_times else None
+        groups.setdefault(part or tuple(times), []).append(weekday)
+    parts = [f"{_days_in_words(days)} {times}" if isinstance(times, str) else
+             f"{_days_in_words(days)} {_and([f'{_clock_words(s)} to {_clock_words(e)}' for s, e in times])}"
+             for times, days in groups.items()]
+    return ", ".join(parts) + (", not bank holidays" if policy.bank_holidays else "")
+
+
+def hours_words(policy: ServicePolicy) -> Mapping[str, str]:
+    """The placeholders user-facing text may use: {advice_line_hours} and {webchat_hours}."""
+    return {f"{service}_hours": describe_hours(policy, service) for service in SERVICES}
+
+
+def fill_hours(text: str, words: Mapping[str, str]) -> str:
+    """`text` with each {name} of `words` replaced; other {placeholders} are left for their callers."""
+    for name, value in words.items():
+        text = text.replace("{" + name + "}", value)
+    return text
+
+
+def _part_of_day(times: List[Tuple[time, time]]) -> Optional[str]:
+    """"mornings", "afternoons" or "evenings" when every session fits in one, else None (say the times)."""
+    if all(end <= time(12) for _, end in times):
+        return "mornings"
+    if all(start >= time(12) and end <= time(18) for start, end in times):
+        return "afternoons"
+    if all(start >= time(17) for start, _ in times):
+        return "evenings"
+    return None
+
+
+def _clock_words(at: time) -> str:
+    """E.g. "1pm", "9.30am", "12pm" (noon): the charity's own style."""
+    hour = at.hour % 12 or 12
+    clock = f"{hour}" if at.minute == 0 else f"{hour}.{at.minute:02d}"
+    return clock + ("am" if at.hour < 12 else "pm")
+
+
+def _days_in_words(weekdays: List[int]) -> str:
+    """Runs of three or more days become "Monday to Friday"; e.g. "Monday, Tuesday and Thursday"."""
+    runs: List[List[int]] = []
+    for day in weekdays:
+        if runs and day == runs[-1][-1] + 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    names = []
+    for run in runs:
+        if len(run) >= 3:
+            names.append(f"{DAYS[run[0]].capitalize()} to {DAYS[run[-1]].capitalize()}")
+        else:
+            names += [DAYS[day].capitalize() for day in run]
+    return _and(names)
+
+
+def _and(items: List[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

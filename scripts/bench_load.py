@@ -60,8 +60,8 @@ SEND_CUTOFF = 180.0
 CONNECT_TIMEOUT = 20.0  # socket.io-client's own default connection timeout is 20 s
 
 try:  # the gateway's own words when Rasa answers nothing (a Rasa with no model loaded answers nothing)
-    from bot.gateway.conversations import Texts
-    NO_ANSWER = Texts().no_answer
+    from bot.gateway.texts import load_texts
+    NO_ANSWER = load_texts().notices.no_answer
 except Exception:  # pragma: no cover
     NO_ANSWER = "I'm sorry, I don't have an answer for that."
 

@@ -220,7 +220,7 @@ RAW_PATHS: List[bytes] = [
     b"/static/%2e%2e%2f%2e%2e%2fbot%2fsettings.py", b"/static/..\\app.py", b"/static/..%5capp.py",
     b"/widget.js/../app.py", b"/static/%00", b"/static/console.js%00.png", b"/static/.hidden",
     b"/static//etc/passwd", b"//etc/passwd", b"/static/%ff", b"/static/%c0%ae%c0%ae/app.py",
-    b"/static/....//....//app.py", b"/vendor/../bot/settings.py", b"/static/index.html?x=<script>",
+    b"/static/....//....//app.py", b"/vendor/../bot/settings.py", b"/static/widget.css?x=<script>",
     b"/static/%252e%252e%252fapp.py", b"/console/api/conversations/..%2f..%2fhealth",
 ]
 

@@ -235,11 +235,11 @@ def test_samaritans_and_childline_are_said_to_be_open_all_the_time():
 
 
 def test_gateway_page_and_canned_reply_give_nspcc_hours_with_the_number():
-    from bot.gateway.store import DEFAULT_CANNED
+    from bot.gateway.texts import load_texts
 
-    page = (ROOT / "bot/gateway/static/index.html").read_text(encoding="utf-8")
+    page = (ROOT / "bot/gateway/templates/index.html").read_text(encoding="utf-8")
     items = [re.sub(r"<[^>]+>", "", li) for li in re.findall(r"<li>(.*?)</li>", page, re.S)]
-    gateway_texts = items + [text for _, text in DEFAULT_CANNED]
+    gateway_texts = items + [text for _, text in load_texts().canned]
     with_number = [t for t in gateway_texts if "0808 800 5000" in t]
     assert with_number
     for text in with_number:

@@ -97,7 +97,6 @@ def test_closed_says_exactly_when_webchat_is_next_staffed():
     text = text_at(ldn(2025, 11, 24, 15, 0))  # Monday, just after the session
     assert "Webchat with an adviser is next open on Thursday 27 November, 1pm." in text
     assert f"{ADVICE_LINE}, next opens on Tuesday 25 November, 9:30am" in text
-    assert "Monday to Friday 9.30am to 3pm" in text
     assert "email advice enquiry form" in text and "online advice forums" in text
     assert "keep helping" in text
 

@@ -37,11 +37,13 @@ from bot.gateway.rasa_client import RasaClient
 from bot.gateway.realtime import client_manager
 from bot.gateway.security import GATEWAY, SESSION_MAX, client_address, security_headers
 from bot.gateway.store import Store, User
+from bot.gateway.texts import load_texts, page_values, render_html, render_script
 from bot.handoff_decision import HandoffKind, decide, queue_closed_text
 from bot.service_hours import ServicePolicy, load_policy
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
+TEMPLATES = Path(__file__).parent / "templates"
 VENDOR = settings_mod.ROOT / "node_modules" / "socket.io-client" / "dist"
 ADVISER_GRACE = timedelta(seconds=90)  # an adviser whose console dropped stays available this long (a reload)
 SOCKET_STALE = timedelta(seconds=30)  # a console socket no gateway has vouched for this long is gone
@@ -429,8 +431,10 @@ def register_console_events(gateway: Gateway) -> None:
 
 
 # -- HTTP ------------------------------------------------------------------------------------
-async def family_page(request: web.Request) -> web.FileResponse:
-    return web.FileResponse(STATIC / "index.html")
+async def family_page(request: web.Request) -> web.Response:
+    """templates/index.html with the hours from config/service_hours.yml written in (HTML-escaped)."""
+    page = render_html((TEMPLATES / "index.html").read_text(encoding="utf-8"), page_values(load_texts()))
+    return web.Response(text=page, content_type="text/html", charset="utf-8")
 
 
 async def static_file(request: web.Request) -> web.StreamResponse:
@@ -441,8 +445,12 @@ async def static_file(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(path)
 
 
-async def widget_file(request: web.Request) -> web.FileResponse:
-    return web.FileResponse(STATIC / request.path.lstrip("/"))
+async def widget_file(request: web.Request) -> web.StreamResponse:
+    if request.path != "/widget.js":
+        return web.FileResponse(STATIC / request.path.lstrip("/"))
+    # The widget's words about the advice line come from texts.yml and config/service_hours.yml.
+    script = render_script((STATIC / "widget.js").read_text(encoding="utf-8"), page_values(load_texts()))
+    return web.Response(text=script, content_type="application/javascript", charset="utf-8")
 
 
 async def socketio_client(request: web.Request) -> web.StreamResponse:

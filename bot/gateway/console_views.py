@@ -10,6 +10,7 @@ from aiohttp import web
 from aiohttp_session import get_session
 
 from bot.gateway.conversations import Refused
+from bot.gateway.texts import load_texts
 from bot.gateway.security import (
     GATEWAY,
     check_password_off_loop,
@@ -115,7 +116,8 @@ async def logout(request: web.Request) -> web.Response:
 async def console_page(request: web.Request) -> web.Response:
     session = await get_session(request)
     account = request["user"]
-    return _page("console.html", csrf=csrf_token(session), adviser=account.display_name, role=account.role)
+    return _page("console.html", csrf=csrf_token(session), adviser=account.display_name, role=account.role,
+                 closing=load_texts().console_closing)
 
 
 @routes.get("/console/api/state")

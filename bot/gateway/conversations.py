@@ -8,7 +8,6 @@ import logging
 import re
 import unicodedata
 import weakref
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable, Dict, List, Optional, Protocol
 
@@ -17,6 +16,7 @@ from actions.replies import emergency
 from bot.gateway.limits import AUDIT_ROWS_PER_ADDRESS, RateLimiter, SharedRateLimit
 from bot.gateway.rasa_client import RasaClient, RasaUnavailable, earlier_attempt
 from bot.gateway.store import AddressBusy, Conversation, Message, Store, iso
+from bot.gateway.texts import Texts, load_texts  # Texts: the gateway's notices, from bot/gateway/texts.yml
 from bot.safety.crisis import is_crisis
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,6 @@ SESSION_ID = re.compile(r"[A-Za-z0-9_-]{22,64}")  # used with fullmatch: no trai
 CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 MESSAGE_ID = re.compile(r"m_[0-9a-f]{24}")
 MAX_SEQ = 2 ** 62
-ADVICE_LINE = "0808 801 0366"
 DELIVERY_LEASE = timedelta(seconds=45)  # longer than the Rasa client's 30 s timeout
 # "/..." payloads a widget may send without the bot having offered them: rasa-webchat's initPayload opens
 # a chat with /greet. An intent with no entities and no words to check, so harmless; anything else that
@@ -47,41 +46,6 @@ class Refused(Exception):
     def __init__(self, message: str, status: int = 400):
         super().__init__(message)
         self.status = status
-
-
-@dataclass(frozen=True)
-class Texts:
-    """Words the gateway itself says (the bot's own words come from Rasa)."""
-
-    empty: str = "It looks like that message was empty. Type your question and press Send."
-    too_long: str = ("That message is longer than I can take in one go ({limit} characters). "
-                     "Could you send it in shorter parts?")
-    too_fast: str = "You're sending messages faster than I can read them. Please wait a few seconds and try again."
-    rasa_down: str = ("I'm sorry, I'm having a technical problem and can't answer just now. I've kept your "
-                      "message and will answer it as soon as I'm back. If you need help now, call our free "
-                      f"advice line on {ADVICE_LINE} (Monday to Friday 9.30am to 3pm). If a child is in "
-                      "danger, call 999.")
-    no_answer: str = ("I'm sorry, I don't have an answer for that. Could you put it another way? You can also "
-                      f"call our free advice line on {ADVICE_LINE} (Monday to Friday 9.30am to 3pm).")
-    # No position here: this line stays in the transcript, while the place in the queue changes. The
-    # widget's queue banner is the one place that shows it, updated whenever the queue moves.
-    queued: str = "You're in the queue for an adviser. The note above shows your place, and it updates as the queue moves."
-    taken_over: str = "You're now talking to {adviser}, an adviser from our team."
-    handed_back: str = ("{adviser} has handed you back to the assistant. You can keep asking questions here, "
-                        "or call our advice line on " + ADVICE_LINE + " (Monday to Friday 9.30am to 3pm).")
-    ended: str = "The adviser has ended the chat. You can keep asking the assistant questions here."
-    emergency_waiting: str = "An adviser has been told this is urgent."
-    family_ended: str = ("The family ended the chat with \"End chat and clear\": it is gone from their "
-                         "screen and they can't reply here any more.")
-    too_many_chats: str = ("I can't start a new chat just now, because a lot of chats have been started from "
-                           "this internet connection in the last few minutes. Please try again in a few "
-                           f"minutes, or call our free advice line on {ADVICE_LINE} (Monday to Friday 9.30am "
-                           "to 3pm). If a child is in danger, call 999.")
-    already_queued: str = ("A chat from this internet connection is already waiting for an adviser or talking "
-                           "to one, perhaps in another tab or window. I can only keep one place in the queue "
-                           "for each connection, so I haven't added this chat. Please carry on in the other "
-                           f"chat, or call our free advice line on {ADVICE_LINE} (Monday to Friday 9.30am "
-                           "to 3pm).")
 
 
 def clean_text(raw: Any) -> str:
@@ -147,7 +111,7 @@ class ConversationService:
                  can_queue: Callable[[datetime, int], bool] = lambda now, advisers: advisers > 0,
                  queue_closed_text: Callable[[datetime, str], str] = lambda now, why: "",
                  display_name: Callable[[str], str] = lambda username: username,
-                 texts: Texts = Texts(), owner: str = "gateway", new_chats: tuple = (10, 600),
+                 texts: Optional[Texts] = None, owner: str = "gateway", new_chats: tuple = (10, 600),
                  queue_places: int = 1, resume_idle: Optional[timedelta] = timedelta(minutes=60),
                  audit_cap: Optional[SharedRateLimit] = None, address_messages: tuple = (24, 20)):
         self.store = store
@@ -167,7 +131,7 @@ class ConversationService:
         self.can_queue = can_queue
         self.queue_closed_text = queue_closed_text
         self.display_name = display_name
-        self.texts = texts
+        self.texts = texts or load_texts().notices
         self.owner = owner  # this gateway's name on delivery leases
         self._locks: "weakref.WeakValueDictionary[str, asyncio.Lock]" = weakref.WeakValueDictionary()
         self._told_down: set = set()

@@ -16,6 +16,7 @@ from typing import Any, Dict, List, Optional
 import sqlalchemy as sa
 
 from bot.gateway import migrate
+from bot.gateway.texts import load_texts
 
 metadata = sa.MetaData()
 
@@ -151,18 +152,6 @@ sa.Index("conversations_by_address", conversations.c.address_key)
 sa.Index("rate_events_by_key", rate_events.c.key, rate_events.c.at)
 sa.Index("rate_events_by_time", rate_events.c.at)
 sa.Index("audit_by_conversation", audit.c.conversation_id)
-
-DEFAULT_CANNED = [
-    ("Hello", "Hello, my name is {adviser} and I'm an adviser. I've read what you told the assistant. "
-              "How can I help?"),
-    ("Still there?", "Are you still there? Take your time; I'll wait a few more minutes."),
-    ("Advice line", "If it's easier to talk, you can call our free advice line on 0808 801 0366 "
-                    "(Monday to Friday 9.30am to 3pm, not bank holidays)."),
-    ("Emergency", "If a child is in danger right now, please call 999. The NSPCC helpline for adults "
-                  "worried about a child is 0808 800 5000, Monday to Friday 8am to 10pm, or 9am to 6pm at "
-                  "weekends. Its online form and email, help@nspcc.org.uk, are open 24 hours a day, every day."),
-]
-
 
 def utc(value: Optional[datetime]) -> Optional[datetime]:
     """SQLite hands back naive datetimes: they are UTC."""
@@ -643,7 +632,7 @@ class Store:
         with self.engine.begin() as conn:
             if conn.execute(sa.select(sa.func.count()).select_from(canned)).scalar_one() == 0:
                 conn.execute(canned.insert(), [{"title": t, "text": x, "updated_at": now, "updated_by": "setup"}
-                                               for t, x in DEFAULT_CANNED])
+                                               for t, x in load_texts().canned])
 
     def save_canned(self, canned_id: Optional[int], title: str, text: str, actor: str, now: datetime) -> int:
         with self.engine.begin() as conn:

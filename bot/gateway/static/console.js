@@ -9,9 +9,8 @@
   "use strict";
   const { h, elementsById, meta, safeToken } = window.AdviceDom; // static/dom.js
 
-  const DEFAULT_CLOSING =
-    "Thank you for chatting with us. If you need us again, call our free advice line on " +
-    "0808 801 0366 (Monday to Friday 9.30am to 3pm, not bank holidays).";
+  // From bot/gateway/texts.yml (console_closing), with the hours from config/service_hours.yml.
+  const DEFAULT_CLOSING = meta("closing") || "";
   const TYPING_REPEAT_MS = 2000; // while typing, repeat adviser_typing true at most this often
   const TYPING_IDLE_MS = 3000; // then send false after this long without a keystroke
   const FAMILY_TYPING_TIMEOUT_MS = 10000; // hide "Family is typing" if no update arrives

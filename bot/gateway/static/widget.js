@@ -55,8 +55,9 @@
     "g"
   );
 
-  const ADVICE_LINE_TEXT =
-    "If you need help now, call our advice line on 0808 801 0366 (Monday to Friday 9.30am to 3pm).";
+  // The gateway writes the sentence from bot/gateway/texts.yml in here when it serves this script,
+  // with the advice line's hours from config/service_hours.yml (bot/gateway/texts.py, render_script).
+  const ADVICE_LINE_TEXT = "$widget_reconnecting";
 
   if (window.adviceChatWidget) {
     return; // the tag is on the page twice
