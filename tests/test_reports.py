@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 import secrets
 from datetime import date, datetime, timedelta, timezone
@@ -117,7 +118,7 @@ def test_handoffs_adviser_chats_and_crisis_flags(result):
 def test_topics_and_councils(result):
     assert result.topics == [("section_20", 3), ("kinship_care_options", 2)]
     assert result.councils == [("Leeds City Council", 3), ("Kent County Council", 2)]
-    assert reports.councils(reports.in_period(FIXTURE, WEEK), top=1) == [("Leeds City Council", 3)]
+    assert reports.councils(reports.aggregate(FIXTURE, WEEK), top=1) == [("Leeds City Council", 3)]
 
 
 def test_not_sure_rate_and_helpfulness_overall_and_by_topic(result):
@@ -334,3 +335,39 @@ def test_the_period_defaults_to_the_last_30_days():
     assert (period.first, period.last, notice) == (date(2026, 11, 8), date(2026, 12, 7), None)
     period, notice = report_views.choose_period({"from": "2026-01-01", "to": "2026-12-31"}, date(2026, 12, 7), LONDON)
     assert (period.first, period.last, notice) == (date(2026, 1, 1), date(2026, 12, 31), None)
+
+
+# -- the database sums as the reference does ------------------------------------------------------
+@pytest.mark.parametrize("period", [WEEK, reports.Period(date(2026, 9, 1), date(2026, 12, 7), LONDON),
+                                    reports.Period(date(2026, 12, 3), date(2026, 12, 3), LONDON)])
+def test_the_stores_sql_sums_equal_the_reference_on_the_fixture(store, period):
+    seed(store.engine, FIXTURE)
+    start, end = (moment.astimezone(timezone.utc) for moment in period.bounds())
+    from bot.gateway.chat_stats import aggregates
+    assert aggregates(store.engine, start, end) == reports.aggregate(FIXTURE, period)
+    assert reports.from_aggregates(aggregates(store.engine, start, end), period) == reports.report(FIXTURE, period)
+
+
+POSTGRES = os.environ.get("REPORTS_TEST_POSTGRES_URL")  # e.g. postgresql://postgres@127.0.0.1:5432/reports
+
+
+@pytest.mark.skipif(not POSTGRES, reason="set REPORTS_TEST_POSTGRES_URL to an empty PostgreSQL database")
+def test_the_sums_on_postgresql_equal_the_reference():
+    store = Store(POSTGRES)
+    try:
+        with store.engine.begin() as conn:
+            conn.execute(chat_stats.delete())
+        seed(store.engine, FIXTURE)
+        stats = ChatStats(store.engine)
+        stats.started("pg-chat", at(2, 9))  # the upsert, as two gateways would do it
+        stats.started("pg-chat-other", at(2, 9))
+        ChatStats(store.engine).bot_replied("pg-chat", at(2, 9, 1), answers=2)
+        everything = FIXTURE + [ChatRow(at(2, 9), None, answers=2), ChatRow(at(2, 9), None)]
+        from bot.gateway.chat_stats import aggregates
+        for period in (WEEK, reports.Period(date(2026, 9, 1), date(2026, 12, 7), LONDON)):
+            start, end = (moment.astimezone(timezone.utc) for moment in period.bounds())
+            assert aggregates(store.engine, start, end) == reports.aggregate(everything, period)
+    finally:
+        with store.engine.begin() as conn:
+            conn.execute(chat_stats.delete())
+        store.close()

@@ -71,17 +71,15 @@ def choose_period(query, today: date, tz) -> Tuple[reports.Period, Optional[str]
     return reports.Period(first, last, tz), None
 
 
-def _rows(gateway, period: reports.Period) -> List[chat_stats.ChatRow]:
+def read(gateway, period: reports.Period) -> reports.Aggregates:
+    """The period's aggregates, summed by the database (blocking: run in a worker thread)."""
     start, end = period.bounds()
-    # a day before the start as well: a chat that started just before midnight may have asked for a
-    # person in the period (reports.person_wanted counts by when they asked)
-    return chat_stats.rows(gateway.store.engine, start.astimezone(timezone.utc) - timedelta(days=1),
-                           end.astimezone(timezone.utc))
+    return chat_stats.aggregates(gateway.store.engine, start.astimezone(timezone.utc), end.astimezone(timezone.utc))
 
 
 async def compute(gateway, period: reports.Period) -> reports.Report:
-    rows = await asyncio.get_running_loop().run_in_executor(None, _rows, gateway, period)
-    return reports.report(rows, period)
+    aggregates = await asyncio.get_running_loop().run_in_executor(None, read, gateway, period)
+    return reports.from_aggregates(aggregates, period)
 
 
 async def _allowed(request: web.Request) -> Optional[web.Response]:

@@ -67,82 +67,159 @@ def share(part: int, whole: int) -> Optional[float]:
     return part / whole if whole else None
 
 
-def _local(at: datetime, tz: tzinfo) -> datetime:
-    return at.astimezone(tz)
+HOUR = 3600
 
 
-def in_period(rows: Iterable[ChatRow], period: Period) -> List[ChatRow]:
-    return [row for row in rows if period.contains(row.started_at)]
+def hour_bucket(at: datetime) -> int:
+    """The UTC hour an instant falls in (hours since the epoch): what the store groups by. The
+    service's time zone (Europe/London) is a whole number of hours from UTC, so each such hour is one
+    local hour of one local weekday."""
+    return int(at.timestamp()) // HOUR
 
 
-def chats_by_time(rows: Sequence[ChatRow], tz: tzinfo) -> Dict[str, Dict[str, List[int]]]:
+@dataclass
+class TopicSums:
+    """Per topic ("" for none) of the chats that started in the period: what the store sums."""
+    chats: int = 0
+    answers: int = 0
+    unsure: int = 0
+    helpful: int = 0
+    not_helpful: int = 0
+    handoffs: int = 0
+    queued: int = 0  # chats that joined the queue at least once
+    adviser: int = 0  # chats an adviser took
+    crisis: int = 0
+    left_family: int = 0  # left the queue and never taken: ended the chat while waiting
+    left_closed: int = 0  # ... sent away when webchat closed or the last adviser left
+
+
+@dataclass
+class Aggregates:
+    """What the figures need, summed: the store computes it with SQL (chat_stats.aggregates), and
+    `aggregate` below the same from rows (the reference the tests compare it with)."""
+    started: Dict[Tuple[int, Optional[bool]], int]  # (hour bucket, in staffed hours) -> chats
+    wanted: Dict[Tuple[int, str], int]  # (hour bucket of asking, "closed" | "no_adviser") -> families
+    waits: List[int]  # seconds, of chats an adviser took
+    topics: Dict[str, TopicSums]
+    councils: Dict[str, int]
+
+
+def aggregate(rows: Iterable[ChatRow], period: Period) -> Aggregates:
+    """Aggregates of `rows` for `period`: chats that started in it, and people wanted in it (by when
+    they asked, so a chat that started the evening before may count)."""
+    start, end = period.bounds()
+    started: Counter = Counter()
+    wanted: Counter = Counter()
+    waits_: List[int] = []
+    topics_: Dict[str, TopicSums] = {}
+    councils_: Counter = Counter()
+    for row in rows:
+        if row.person_wanted_at is not None and start <= row.person_wanted_at < end:
+            why = "no_adviser" if row.person_wanted_why == "no_adviser" else "closed"
+            wanted[(hour_bucket(row.person_wanted_at), why)] += 1
+        if not start <= row.started_at < end:
+            continue
+        started[(hour_bucket(row.started_at), row.in_hours)] += 1
+        if row.wait_seconds is not None:
+            waits_.append(row.wait_seconds)
+        if row.council:
+            councils_[row.council] += 1
+        sums = topics_.setdefault(row.topic or "", TopicSums())
+        sums.chats += 1
+        sums.answers += row.answers
+        sums.unsure += row.unsure
+        sums.helpful += row.helpful
+        sums.not_helpful += row.not_helpful
+        sums.handoffs += row.handoffs
+        sums.queued += row.handoffs > 0
+        sums.adviser += row.wait_seconds is not None
+        sums.crisis += bool(row.crisis)
+        sums.left_family += row.wait_seconds is None and row.left_queue == "family"
+        sums.left_closed += row.wait_seconds is None and row.left_queue == "closed"
+    return Aggregates(dict(started), dict(wanted), waits_, topics_, dict(councils_))
+
+
+class _LocalHours:
+    """Hour bucket -> (local hour, local weekday), each bucket converted once."""
+
+    def __init__(self, tz: tzinfo):
+        self.tz = tz
+        self.cache: Dict[int, Tuple[int, int]] = {}
+
+    def __call__(self, bucket: int) -> Tuple[int, int]:
+        found = self.cache.get(bucket)
+        if found is None:
+            local = datetime.fromtimestamp(bucket * HOUR, self.tz)
+            found = self.cache[bucket] = (local.hour, local.weekday())
+        return found
+
+
+def chats_by_time(agg: Aggregates, tz: tzinfo) -> Dict[str, Dict[str, List[int]]]:
     """Chats by hour of day (24) and by weekday (7, Monday first), split inside / outside staffed
     hours / unknown (recorded before the hours were known)."""
     hours = {"inside": [0] * 24, "outside": [0] * 24, "unknown": [0] * 24}
     days = {"inside": [0] * 7, "outside": [0] * 7, "unknown": [0] * 7}
-    for row in rows:
-        local = _local(row.started_at, tz)
-        key = "inside" if row.in_hours else "outside" if row.in_hours is False else "unknown"
-        hours[key][local.hour] += 1
-        days[key][local.weekday()] += 1
+    local = _LocalHours(tz)
+    for (bucket, in_hours), count in agg.started.items():
+        hour, weekday = local(bucket)
+        key = "inside" if in_hours else "outside" if in_hours is False else "unknown"
+        hours[key][hour] += count
+        days[key][weekday] += count
     return {"hour": hours, "weekday": days}
 
 
-def person_wanted(rows: Sequence[ChatRow], period: Period) -> Dict[str, object]:
+def person_wanted(agg: Aggregates, tz: tzinfo) -> Dict[str, object]:
     """Families who asked for a person when none could take them, by why, hour and weekday (local time
-    of asking). Counted in the period by when they asked."""
+    of asking)."""
     hours = {"closed": [0] * 24, "no_adviser": [0] * 24}
     days = {"closed": [0] * 7, "no_adviser": [0] * 7}
-    for row in rows:
-        if row.person_wanted_at is None or not period.contains(row.person_wanted_at):
-            continue
-        why = "no_adviser" if row.person_wanted_why == "no_adviser" else "closed"
-        local = _local(row.person_wanted_at, period.tz)
-        hours[why][local.hour] += 1
-        days[why][local.weekday()] += 1
+    local = _LocalHours(tz)
+    for (bucket, why), count in agg.wanted.items():
+        why = "no_adviser" if why == "no_adviser" else "closed"
+        hour, weekday = local(bucket)
+        hours[why][hour] += count
+        days[why][weekday] += count
     closed, no_adviser = sum(hours["closed"]), sum(hours["no_adviser"])
     return {"total": closed + no_adviser, "closed": closed, "no_adviser": no_adviser, "hour": hours,
             "weekday": days}
 
 
-def waits(rows: Sequence[ChatRow]) -> Dict[str, object]:
-    """Queue waits (chats taken by an adviser) and families who left the queue."""
-    taken = [row.wait_seconds for row in rows if row.wait_seconds is not None]
+def _total(agg: Aggregates, name: str) -> int:
+    return sum(getattr(sums, name) for sums in agg.topics.values())
+
+
+def waits(agg: Aggregates) -> Dict[str, object]:
+    """Queue waits (chats taken by an adviser) and families who left the queue without one."""
     buckets = [0] * len(WAIT_BUCKETS)
-    for seconds in taken:
+    for seconds in agg.waits:
         for index, (limit, _) in enumerate(WAIT_BUCKETS):
             if limit is None or seconds < limit:
                 buckets[index] += 1
                 break
-    left = Counter(row.left_queue for row in rows if row.left_queue and row.wait_seconds is None)
-    queued = sum(1 for row in rows if row.handoffs > 0)
-    return {"queued": queued, "taken": len(taken), "median": nearest_rank(taken, 50),
-            "p90": nearest_rank(taken, 90), "buckets": buckets, "left_family": left.get("family", 0),
-            "left_closed": left.get("closed", 0)}
+    return {"queued": _total(agg, "queued"), "taken": len(agg.waits), "median": nearest_rank(agg.waits, 50),
+            "p90": nearest_rank(agg.waits, 90), "buckets": buckets, "left_family": _total(agg, "left_family"),
+            "left_closed": _total(agg, "left_closed")}
 
 
-def handoffs(rows: Sequence[ChatRow]) -> Dict[str, int]:
+def handoffs(agg: Aggregates) -> Dict[str, int]:
     """Handoffs (times families joined the queue), chats with one, adviser chats, crisis flags."""
-    return {"chats": len(rows),
-            "handoffs": sum(row.handoffs for row in rows),
-            "chats_queued": sum(1 for row in rows if row.handoffs > 0),
-            "adviser_chats": sum(1 for row in rows if row.wait_seconds is not None),
-            "crisis": sum(1 for row in rows if row.crisis)}
+    return {"chats": _total(agg, "chats"), "handoffs": _total(agg, "handoffs"),
+            "chats_queued": _total(agg, "queued"), "adviser_chats": _total(agg, "adviser"),
+            "crisis": _total(agg, "crisis")}
 
 
-def counted(values: Iterable[Optional[str]], top: Optional[int] = None) -> List[Tuple[str, int]]:
+def ordered(counts: Dict[str, int], top: Optional[int] = None) -> List[Tuple[str, int]]:
     """(value, chats), most first, then by name; chats without a value are left out."""
-    counts = Counter(value for value in values if value)
-    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    return ordered[:top] if top else ordered
+    out = sorted(((k, v) for k, v in counts.items() if k and v), key=lambda item: (-item[1], item[0]))
+    return out[:top] if top else out
 
 
-def topics(rows: Sequence[ChatRow]) -> List[Tuple[str, int]]:
-    return counted(row.topic for row in rows)
+def topics(agg: Aggregates) -> List[Tuple[str, int]]:
+    return ordered({topic: sums.chats for topic, sums in agg.topics.items()})
 
 
-def councils(rows: Sequence[ChatRow], top: Optional[int] = None) -> List[Tuple[str, int]]:
-    return counted((row.council for row in rows), top)
+def councils(agg: Aggregates, top: Optional[int] = None) -> List[Tuple[str, int]]:
+    return ordered(agg.councils, top)
 
 
 @dataclass(frozen=True)
@@ -163,20 +240,13 @@ class BotQuality:
         return share(self.helpful, self.helpful + self.not_helpful)
 
 
-def bot_quality(rows: Sequence[ChatRow]) -> Tuple[BotQuality, List[BotQuality]]:
-    """The bot's "not sure" rate and helpfulness overall and by topic (most chats first)."""
-    sums: Dict[str, List[int]] = {}
-    for row in rows:
-        totals = sums.setdefault(row.topic or "", [0, 0, 0, 0, 0])
-        totals[0] += 1
-        totals[1] += row.answers
-        totals[2] += row.unsure
-        totals[3] += row.helpful
-        totals[4] += row.not_helpful
-    by_topic = [BotQuality(topic, *values) for topic, values in sums.items()]
+def bot_quality(agg: Aggregates) -> Tuple[BotQuality, List[BotQuality]]:
+    """The bot's "not sure" rate and helpfulness overall and by topic (most chats first, no topic last)."""
+    by_topic = [BotQuality(topic, s.chats, s.answers, s.unsure, s.helpful, s.not_helpful)
+                for topic, s in agg.topics.items()]
     by_topic.sort(key=lambda q: (q.topic == "", -q.chats, q.topic))
-    overall = BotQuality("all", *(sum(q.__dict__[name] for q in by_topic)
-                                  for name in ("chats", "answers", "unsure", "helpful", "not_helpful")))
+    overall = BotQuality("all", *(_total(agg, name) for name in ("chats", "answers", "unsure", "helpful",
+                                                                   "not_helpful")))
     return overall, by_topic
 
 
@@ -193,14 +263,17 @@ class Report:
     quality_by_topic: List[BotQuality]
 
 
-def report(rows: Sequence[ChatRow], period: Period) -> Report:
-    """Every figure of the page. `rows`: chats that started in the period, plus those that started
-    before it and asked for a person in it (person_wanted counts by when they asked)."""
-    started = in_period(rows, period)
-    overall, by_topic = bot_quality(started)
-    return Report(period=period, times=chats_by_time(started, period.tz), person_wanted=person_wanted(rows, period),
-                  waits=waits(started), handoffs=handoffs(started), topics=topics(started),
-                  councils=councils(started), quality=overall, quality_by_topic=by_topic)
+def from_aggregates(agg: Aggregates, period: Period) -> Report:
+    """Every figure of the page."""
+    overall, by_topic = bot_quality(agg)
+    return Report(period=period, times=chats_by_time(agg, period.tz), person_wanted=person_wanted(agg, period.tz),
+                  waits=waits(agg), handoffs=handoffs(agg), topics=topics(agg), councils=councils(agg),
+                  quality=overall, quality_by_topic=by_topic)
+
+
+def report(rows: Iterable[ChatRow], period: Period) -> Report:
+    """Every figure of the page from rows (chats that started in the period or the day before)."""
+    return from_aggregates(aggregate(rows, period), period)
 
 
 def minutes(seconds: Optional[float]) -> str:
