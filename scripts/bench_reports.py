@@ -4,13 +4,16 @@ Seeds CHATS chats spread over the year before NOW into a temporary SQLite gatewa
 real migrations), with staffed hours from config/service_hours.yml, then times what the page does for
 a request for that year: sum them in SQL (bot.gateway.chat_stats.aggregates), compute every figure
 (bot.gateway.reports.from_aggregates) and render the HTML with its SVG charts (bot.gateway.report_views.page),
-and the CSV as well. Prints the best and median of RUNS. Not a test: run it by hand.
+and the CSV as well; then the whole request, GET /console/reports for the year as a signed-in member of
+staff, through a real gateway on loopback (tests/gateway_harness.py, its store seeded the same way).
+Prints the best and median of RUNS. Not a test: run it by hand.
 
     .venv/bin/python scripts/bench_reports.py [--chats 50000] [--runs 5]
 """
 from __future__ import annotations
 
 import argparse
+import asyncio
 import random
 import secrets
 import statistics
@@ -103,6 +106,29 @@ def main() -> None:
         print(f"reports page for a year of {args.chats:,} chats: {statistics.median(timings['total']) * 1000:.0f} ms "
               "(median: read, figures and HTML; the CSV is apart)")
         store.close()
+        asyncio.run(over_http(Path(tmp) / "gateway", args.chats, args.runs, period))
+
+
+async def over_http(tmp: Path, chats: int, runs: int, period: reports.Period) -> None:
+    from tests.gateway_harness import Harness
+
+    tmp.mkdir()
+    harness = await Harness(tmp, now=NOW).start()
+    try:
+        seed(harness.gateway.store, chats, random.Random(17))
+        kim = await harness.adviser("kim", available=False, socket=False)
+        url = f"{harness.base}/console/reports?from={period.first.isoformat()}&to={period.last.isoformat()}"
+        timings = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            response = await kim.http.get(url)
+            page = await response.text()
+            timings.append(time.perf_counter() - started)
+            assert response.status == 200 and "person-wanted-total" in page
+        print(f"GET /console/reports for the year over HTTP: best {min(timings) * 1000:.0f} ms, "
+              f"median {statistics.median(timings) * 1000:.0f} ms of {runs}")
+    finally:
+        await harness.stop()
 
 
 if __name__ == "__main__":
