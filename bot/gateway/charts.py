@@ -14,7 +14,7 @@ from typing import List, Optional, Sequence, Tuple
 # Colours from the GOV.UK palette, at least 3:1 against white; patterns tell them apart without colour.
 SERIES_STYLE = (("#1d70b8", None), ("#d4351c", "hatch"), ("#505a5f", "dots"))
 WIDTH = 720
-LABEL_WIDTH = 190
+LABEL_CHAR = 7.5  # about the width of a character of the 13px labels
 VALUE_WIDTH = 70
 BAR = 14
 GAP = 8
@@ -52,21 +52,23 @@ def _fill(chart_id: str, index: int) -> str:
 def bar_chart(title: str, description: str, categories: Sequence[str], series: Sequence[Series],
               unit: str = "chats", chart_id: Optional[str] = None) -> str:
     """A horizontal bar chart: one group of bars per category, one bar per series, each bar labelled
-    with its value. `description` says in words what the chart shows (the SVG's <desc>)."""
+    with its value. `description` says in words what the chart shows (the SVG's <desc>). A value of
+    None (no data) draws no bar."""
     chart_id = slug(chart_id or title)
-    series = [(name, list(values)) for name, values in series]
+    series = [(name, [v or 0 for v in values]) for name, values in series]
     top = max([v for _, values in series for v in values] + [0])
+    label_width = int(min(340, max(110, LABEL_CHAR * max([len(c) for c in categories] + [0]) + 16)))
     group = len(series) * BAR + GAP
     legend = LEGEND if len(series) > 1 else 0
     height = legend + max(1, len(categories)) * group + GAP
-    plot = WIDTH - LABEL_WIDTH - VALUE_WIDTH
+    plot = WIDTH - label_width - VALUE_WIDTH
     parts = [f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
              f'width="{WIDTH}" height="{height}" role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" '
              f'data-testid="chart-{chart_id}">',
              f'<title id="{chart_id}-title">{_e(title)}</title>',
              f'<desc id="{chart_id}-desc">{_e(description)}</desc>', _patterns(chart_id)]
     if legend:
-        x = LABEL_WIDTH
+        x = label_width
         for index, (name, _) in enumerate(series):
             parts.append(f'<rect x="{x}" y="6" width="14" height="14" fill="{_fill(chart_id, index)}" '
                          f'stroke="#0b0c0c" stroke-width="1"/>')
@@ -74,19 +76,19 @@ def bar_chart(title: str, description: str, categories: Sequence[str], series: S
             x += 28 + 8 * len(name)
     for row, category in enumerate(categories):
         y = legend + row * group + GAP // 2
-        parts.append(f'<text x="{LABEL_WIDTH - 8}" y="{y + len(series) * BAR / 2 + 4:.0f}" font-size="13" '
+        parts.append(f'<text x="{label_width - 8}" y="{y + len(series) * BAR / 2 + 4:.0f}" font-size="13" '
                      f'text-anchor="end" fill="#0b0c0c">{_e(category)}</text>')
         for index, (name, values) in enumerate(series):
             value = values[row] if row < len(values) else 0
             width = plot * value / top if top else 0
             bar_y = y + index * BAR
             if value:
-                parts.append(f'<rect x="{LABEL_WIDTH}" y="{bar_y}" width="{max(width, 1):.1f}" height="{BAR - 2}" '
+                parts.append(f'<rect x="{label_width}" y="{bar_y}" width="{max(width, 1):.1f}" height="{BAR - 2}" '
                              f'fill="{_fill(chart_id, index)}" stroke="#0b0c0c" stroke-width="0.5">'
                              f'<title>{_e(category)}, {_e(name)}: {_e(_number(value))} {_e(unit)}</title></rect>')
-            parts.append(f'<text x="{LABEL_WIDTH + width + 4:.1f}" y="{bar_y + BAR - 3}" font-size="11" '
-                         f'fill="#0b0c0c">{_e(_number(value))}</text>')
-    parts.append(f'<line x1="{LABEL_WIDTH}" y1="{legend}" x2="{LABEL_WIDTH}" y2="{height - GAP // 2}" '
+                parts.append(f'<text x="{label_width + width + 4:.1f}" y="{bar_y + BAR - 3}" font-size="11" '
+                             f'fill="#0b0c0c">{_e(_number(value))}</text>')  # no bar, no label: the table has 0
+    parts.append(f'<line x1="{label_width}" y1="{legend}" x2="{label_width}" y2="{height - GAP // 2}" '
                  f'stroke="#0b0c0c" stroke-width="1"/>')
     parts.append("</svg>")
     return "".join(parts)
@@ -100,7 +102,7 @@ def data_table(caption: str, category_heading: str, categories: Sequence[str], s
         cells = []
         for index, (_, values) in enumerate(series):
             value = values[row] if row < len(values) else 0
-            shown = formats[index](value) if formats else _number(value)
+            shown = "no data" if value is None else formats[index](value) if formats else _number(value)
             cells.append(f'<td class="num">{_e(shown)}</td>')
         rows.append(f'<tr><th scope="row">{_e(category)}</th>{"".join(cells)}</tr>')
     heads = "".join(f'<th scope="col" class="num">{_e(name)}</th>' for name, _ in series)

@@ -101,6 +101,10 @@ def _time_series(split) -> List[charts.Series]:
     return [(SERIES_NAMES[key], values) for key, values in split.items() if key != "unknown" or any(values)]
 
 
+def _pc(rate: Optional[float]) -> Optional[int]:
+    return None if rate is None else round(100 * rate)
+
+
 def render_body(result: reports.Report) -> str:
     """The page's figures as HTML (every text escaped; counts only)."""
     p = result.period
@@ -146,9 +150,9 @@ def render_body(result: reports.Report) -> str:
                  'who left</h2>')
     parts.append(f'<p data-testid="waits">{w["queued"]:,} chats joined the queue and {w["taken"]:,} were taken by an '
                  f'adviser. Median wait <strong>{_e(reports.minutes(w["median"]))}</strong>; 9 in 10 waited no '
-                 f'longer than <strong>{_e(reports.minutes(w["p90"]))}</strong>. '
-                 f'{w["left_family"]:,} families ended the chat while waiting, and {w["left_closed"]:,} were '
-                 'sent away when webchat closed or the last adviser left.</p>')
+                 f'longer than <strong>{_e(reports.minutes(w["p90"]))}</strong>. Left the queue without an adviser: '
+                 f'{w["left_family"]:,} ended the chat while waiting, {w["left_closed"]:,} sent away when webchat '
+                 'closed or the last adviser left.</p>')
     parts.append(charts.figure("How long families waited for an adviser",
                                "Bars for ranges of waiting time, shortest first: the longer the bar, the more "
                                "chats waited that long before an adviser took them.", "Wait",
@@ -202,8 +206,8 @@ def render_body(result: reports.Report) -> str:
         parts.append(charts.figure("Helpful and not sure, by topic (per cent)",
                                    "For each topic, one bar for the share of votes saying an answer helped and one "
                                    "for the share of the assistant's replies where it was not sure.", "Topic", names,
-                                   [("Helpful (% of votes)", [round(100 * (t.helpful_rate or 0)) for t in by_topic]),
-                                    ("Not sure (% of replies)", [round(100 * (t.unsure_rate or 0)) for t in by_topic])],
+                                   [("Helpful (% of votes)", [_pc(t.helpful_rate) for t in by_topic]),
+                                    ("Not sure (% of replies)", [_pc(t.unsure_rate) for t in by_topic])],
                                    "per cent", "bot-topics"))
         rows = "".join(f'<tr><th scope="row">{_e(n)}</th><td class="num">{t.answers:,}</td><td class="num">{t.unsure:,}'
                        f'</td><td class="num">{t.helpful:,}</td><td class="num">{t.not_helpful:,}</td></tr>'
