@@ -1,7 +1,8 @@
-"""The figures of the reports page (issue 17), as pure functions of chat_stats rows and a period.
+"""The figures of the reports page (issue 17), as pure functions of a period's aggregates of chat_stats.
 
-No I/O here: bot.gateway.chat_stats.rows() reads the rows, bot.gateway.report_views shows them. Every
-figure is a count (or a time, or a share of counts); nothing here ever holds message text.
+No I/O here: bot.gateway.chat_stats.aggregates() sums the rows in the database (`aggregate` below does
+the same from rows, the reference the tests compare it with), bot.gateway.report_views shows the
+figures. Every figure is a count (or a time, or a share of counts); nothing here ever holds message text.
 
 Definitions (the page says them too):
 - a chat: a family sent at least one message (the widget opening itself does not count), counted in the
