@@ -14,6 +14,7 @@ from actions.council_replies import place_reply, waiting_for_place
 from actions.reply_types import Reply
 from bot.councils.directory import Council, load_directory
 from bot.councils.matcher import NO_MATCH, CouncilMatcher, Match
+from bot.handoff_decision import HandoffKind
 
 MAX_TEXT = 5000  # longer messages are cut before matching; nothing here needs more
 
@@ -41,11 +42,18 @@ def _slots(tracker: Tracker) -> Dict[str, Any]:
 
 def _send(dispatcher: CollectingDispatcher, reply: Reply, answer: bool = False) -> List[EventType]:
     """Say the bubbles. Two signals for the webchat gateway ride along as custom payloads:
-    ask_feedback ("Was this helpful?" under an answer) and handoff (queue the family for an adviser)."""
+    ask_feedback ("Was this helpful?" under an answer) and handoff (queue the family for an adviser).
+    The gateway's reports also read the topic and council beside ask_feedback, and crisis."""
     for bubble in reply.bubbles:
         dispatcher.utter_message(text=bubble.text, buttons=bubble.buttons or None)
     if answer and reply.bubbles and not reply.slots.get("pending_question"):
-        dispatcher.utter_message(json_message={"ask_feedback": True})
+        signal: Dict[str, Any] = {"ask_feedback": True}
+        for name, slot in (("topic", "last_topic"), ("council", "council")):
+            if isinstance(reply.slots.get(slot), str) and reply.slots[slot]:
+                signal[name] = reply.slots[slot]
+        dispatcher.utter_message(json_message=signal)
+    if reply.slots.get("emergency_flag"):
+        dispatcher.utter_message(json_message={"crisis": True})
     if reply.handoff:
         dispatcher.utter_message(json_message={"handoff": "request"})
     return [SlotSet(name, value) for name, value in reply.slots.items()]
@@ -53,7 +61,10 @@ def _send(dispatcher: CollectingDispatcher, reply: Reply, answer: bool = False) 
 
 async def _person(dispatcher: CollectingDispatcher, lead: Optional[Reply] = None) -> List[EventType]:
     decision = await handoff_gate.current_decision()
-    return _send(dispatcher, replies.person(load_content(), decision, lead))
+    events = _send(dispatcher, replies.person(load_content(), decision, lead))
+    if decision.kind is not HandoffKind.QUEUE:  # for the reports: a person wanted, none could take them
+        dispatcher.utter_message(json_message={"person_wanted": decision.kind.value})
+    return events
 
 
 def _intent(tracker: Tracker) -> Text:
@@ -101,9 +112,9 @@ class ActionClarify(Action):
             return _send(dispatcher, waiting)
         ranking = tracker.latest_message.get("intent_ranking") or []
         reply = replies.clarify(load_content(), ranking, _slots(tracker))
-        if reply.wants_person:
-            return await _person(dispatcher, reply)
-        return _send(dispatcher, reply)
+        events = await _person(dispatcher, reply) if reply.wants_person else _send(dispatcher, reply)
+        dispatcher.utter_message(json_message={"not_sure": True})  # for the reports: the bot was unsure
+        return events
 
 
 class ActionHandoff(Action):

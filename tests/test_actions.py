@@ -159,7 +159,7 @@ async def test_yes_no():
 
 async def test_answers_ask_for_feedback_but_questions_do_not():
     messages, _ = await run_raw(ActionAnswerTopic(), tracker("what is an SGO", "special_guardianship"))
-    assert signals(messages) == [{"ask_feedback": True}]
+    assert signals(messages) == [{"ask_feedback": True, "topic": "special_guardianship"}]  # topic: the reports
     messages, _ = await run_raw(ActionAnswerTopic(), tracker("money?", "kinship_financial_support"))
     assert signals(messages) == []
 
@@ -192,7 +192,7 @@ async def test_handoff_in_hours_with_an_adviser_asks_the_gateway_to_queue(gatewa
 async def test_handoff_out_of_hours_says_when_and_what_else(gateway_says):
     gateway_says(gateway_says.saturday, 1)
     messages, _ = await run_raw(ActionHandoff(), tracker("can I talk to someone", "speak_to_adviser"))
-    assert signals(messages) == []
+    assert signals(messages) == [{"person_wanted": "closed"}]  # counted in the reports
     text = messages[0]["text"]
     assert "Monday 7 December, 1pm" in text and "0808 801 0366" in text and "email advice enquiry form" in text
     assert messages[0]["buttons"]  # topics to keep going with the bot
@@ -201,14 +201,14 @@ async def test_handoff_out_of_hours_says_when_and_what_else(gateway_says):
 async def test_handoff_in_hours_with_nobody_free_does_not_queue(gateway_says):
     gateway_says(gateway_says.thursday_afternoon, 0)
     messages, _ = await run_raw(ActionHandoff(), tracker("adviser please", "speak_to_adviser"))
-    assert signals(messages) == [] and "no adviser is free" in messages[0]["text"]
+    assert signals(messages) == [{"person_wanted": "no_adviser"}] and "no adviser is free" in messages[0]["text"]
 
 
 async def test_second_misunderstanding_runs_the_handoff_decision(gateway_says):
     gateway_says(gateway_says.thursday_afternoon, 2)
     messages, events = await run_raw(ActionClarify(), tracker("blah", "nlu_fallback", {"misunderstood_count": 1.0}))
     assert "still not understanding" in messages[0]["text"]
-    assert signals(messages) == [{"handoff": "request"}]
+    assert signals(messages) == [{"handoff": "request"}, {"not_sure": True}]
     assert SlotSet("misunderstood_count", 0.0) in events
 
 

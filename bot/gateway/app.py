@@ -24,7 +24,8 @@ from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
 from actions.content_store import load_content
 from bot import settings as settings_mod
-from bot.gateway import console_views, review_views
+from bot.gateway import console_views, report_views, review_views
+from bot.gateway.chat_stats import ChatStats
 from bot.gateway.conversations import (
     ADVISERS_ROOM,
     CONSOLE_NS,
@@ -138,7 +139,8 @@ class Gateway:
             queue_closed_text=lambda now, why: queue_closed_text(decide(policy, now, 0), load_content()),
             display_name=self.display_name, new_chats=settings.new_chats_per_address,
             queue_places=settings.queue_places_per_address, address_messages=settings.messages_per_address,
-            resume_idle=timedelta(minutes=settings.resume_idle_minutes))
+            resume_idle=timedelta(minutes=settings.resume_idle_minutes),
+            stats=ChatStats(self.store.engine, staffed=lambda now: policy.is_open("webchat", now)))
 
     def audit_from_address(self, address_key: str, actor: str, action: str) -> None:
         """An audit row caused by someone not signed in (a failed or throttled login): at most
@@ -524,6 +526,7 @@ def create_app(settings: Optional[settings_mod.Settings] = None, **overrides: An
     app.router.add_get("/internal/availability", internal_availability)
     app.add_routes(console_views.routes)
     app.add_routes(review_views.routes)
+    app.add_routes(report_views.routes)
     app.cleanup_ctx.append(gateway.run_background)
     app.on_shutdown.append(gateway.disconnect_everyone)
     return app

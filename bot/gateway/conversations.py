@@ -13,6 +13,7 @@ from typing import Any, Callable, Dict, List, Optional, Protocol
 
 from actions.content_store import load_content
 from actions.replies import emergency
+from bot.gateway.chat_stats import ChatStats
 from bot.gateway.limits import AUDIT_ROWS_PER_ADDRESS, RateLimiter, SharedRateLimit
 from bot.gateway.rasa_client import RasaClient, RasaUnavailable, earlier_attempt
 from bot.gateway.store import AddressBusy, Conversation, Message, Store, iso
@@ -113,8 +114,10 @@ class ConversationService:
                  display_name: Callable[[str], str] = lambda username: username,
                  texts: Optional[Texts] = None, owner: str = "gateway", new_chats: tuple = (10, 600),
                  queue_places: int = 1, resume_idle: Optional[timedelta] = timedelta(minutes=60),
-                 audit_cap: Optional[SharedRateLimit] = None, address_messages: tuple = (24, 20)):
+                 audit_cap: Optional[SharedRateLimit] = None, address_messages: tuple = (24, 20),
+                 stats: Optional[ChatStats] = None):
         self.store = store
+        self.stats = stats or ChatStats(store.engine)  # the non-personal record the reports read
         self.rasa = rasa
         self.emitter = emitter
         self.clock = clock
@@ -135,6 +138,13 @@ class ConversationService:
         self.owner = owner  # this gateway's name on delivery leases
         self._locks: "weakref.WeakValueDictionary[str, asyncio.Lock]" = weakref.WeakValueDictionary()
         self._told_down: set = set()
+
+    def _record(self, event: str, *args: Any, **kwargs: Any) -> None:
+        """A chat event for the reports (bot.gateway.chat_stats); a failure there never stops a chat."""
+        try:
+            getattr(self.stats, event)(*args, **kwargs)
+        except Exception:
+            log.exception("could not record %s for the reports", event)
 
     # -- emitting ------------------------------------------------------------------------------
     async def _to_family(self, conversation_id: str, event: str, data: Any) -> None:
@@ -194,6 +204,8 @@ class ConversationService:
         if conversation is None or conversation.closed:
             return False
         with_adviser = conversation.state in ("queued", "live")
+        if conversation.state == "queued":
+            self._record("left_queue", conversation_id, now, "family")
         if with_adviser:
             await self._to_advisers("message", {"conversation_id": conversation_id, "message": self.store.add_message(
                 conversation_id, "system", self.texts.family_ended, now).public()})
@@ -253,6 +265,8 @@ class ConversationService:
         message = self.store.add_message(conversation_id, "family", (button and button.get("title")) or text,
                                          self.clock(), client_id=client_id, pending=True, urgent=urgent,
                                          payload=text if button else None)
+        if text not in WIDGET_PAYLOADS:  # the widget opening itself is not yet a chat
+            self._record("started", conversation_id, message.at)
         await self._to_family(conversation_id, "user_echo", {"message": message.public(), "client_id": client_id})
         if conversation.state in ("queued", "live"):
             await self._to_advisers("message", {"conversation_id": conversation_id, "message": message.public()})
@@ -278,6 +292,7 @@ class ConversationService:
         if conversation.state == "queued":
             await self.say(conversation.id, "system", self.texts.emergency_waiting, urgent=True)
         self.store.update_conversation(conversation.id, self.clock(), urgent=True)
+        self._record("crisis", conversation.id, self.clock())
         await self._to_advisers("alert", {"conversation_id": conversation.id, "reason": "emergency",
                                           "label": label(conversation.id)})
         await self.queue_changed()
@@ -358,18 +373,34 @@ class ConversationService:
 
     async def _show_answers(self, conversation_id: str, answers: List[Dict[str, Any]]) -> None:
         """Rasa's answers to the family. Custom payloads are signals from our actions, not for display:
-        {"ask_feedback": true} marks the answer before it; {"handoff": "request"} queues the family."""
+        {"ask_feedback": true} marks the answer before it; {"handoff": "request"} queues the family.
+        For the reports only: {"person_wanted": "closed" | "no_adviser"} (a person was asked for and none
+        could take them), {"not_sure": true} (the bot was unsure), {"crisis": true}, and "topic" and
+        "council" beside ask_feedback."""
         shown: List[List[Any]] = []  # [text, buttons, ask_feedback]
         handoff = False
+        seen: Dict[str, Any] = {"answers": 0, "unsure": 0, "topic": None, "council": None, "crisis": False}
+        person_wanted = None
         for answer in answers:
             custom = answer.get("custom") if isinstance(answer.get("custom"), dict) else {}
             handoff = handoff or bool(custom.get("handoff"))
+            seen["answers"] += bool(custom.get("ask_feedback"))
+            seen["unsure"] += bool(custom.get("not_sure"))
+            seen["crisis"] = seen["crisis"] or custom.get("crisis") is True
+            for name in ("topic", "council"):
+                if isinstance(custom.get(name), str) and custom[name]:
+                    seen[name] = custom[name]
+            if isinstance(custom.get("person_wanted"), str):
+                person_wanted = custom["person_wanted"]
             if custom.get("ask_feedback") and shown:
                 shown[-1][2] = True
             if answer.get("text"):
                 shown.append([str(answer["text"]), buttons_from(answer), False])
         for text, buttons, ask_feedback in shown:
             await self.say(conversation_id, "bot", text, buttons=buttons, ask_feedback=ask_feedback)
+        self._record("bot_replied", conversation_id, self.clock(), **seen)
+        if person_wanted:
+            self._record("person_wanted", conversation_id, self.clock(), person_wanted)
         if handoff:
             await self.request_adviser(conversation_id)
 
@@ -389,7 +420,9 @@ class ConversationService:
         message = self.store.message(message_id) if valid else None
         if not message or message.conversation_id != conversation_id or not isinstance(helpful, bool):
             return False
+        before = self.store.feedback_for(conversation_id).get(message.id)
         self.store.record_feedback(message.id, conversation_id, helpful, self.clock())
+        self._record("feedback", conversation_id, self.clock(), helpful, before)
         return True
 
     async def family_typing(self, conversation_id: str, typing: Any) -> None:
@@ -417,6 +450,7 @@ class ConversationService:
         """The handoff action said a person is available: queue the family and pause Rasa."""
         now = self.clock()
         if not self.can_queue(now, len(self.store.available_advisers())):
+            self._record("person_wanted", conversation_id, now, None)
             await self.say(conversation_id, "system", self.queue_closed_text(now, "no_adviser"))
             return
         try:
@@ -435,6 +469,7 @@ class ConversationService:
             return
         if not queued:
             return  # already queued or live
+        self._record("queued", conversation_id, now, _slot(slots, "last_topic"), _slot(slots, "council"))
         try:
             await self.rasa.pause(conversation_id)
         except RasaUnavailable:
@@ -474,6 +509,7 @@ class ConversationService:
             await self.say(conversation.id, "system", self.queue_closed_text(now, reason))
             await self._to_family(conversation.id, "handoff", {"state": "bot"})
             self.store.audit("system", "queue_closed", now, conversation.id, reason)
+            self._record("left_queue", conversation.id, now, "closed")
             told += 1
         if told:
             await self.queue_changed()
@@ -510,6 +546,7 @@ class ConversationService:
             raise Refused("Another adviser took this chat a moment ago.", 409)
         if conversation.state == "queued":
             self.store.audit(adviser, "takeover", self.clock(), conversation_id)
+            self._record("taken", conversation_id, self.clock(), conversation.queued_at)
             await self.say(conversation_id, "system", self.texts.taken_over.format(adviser=self.display_name(adviser)))
             await self._to_advisers("conversation_state", {"conversation_id": conversation_id, "state": "live",
                                                            "adviser": self.display_name(adviser)})

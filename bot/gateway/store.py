@@ -666,3 +666,6 @@ class Store:
             rows = conn.execute(sa.select(audit).order_by(audit.c.id.desc()).limit(limit)).all()
         return [{"at": iso(row.at), "actor": row.actor, "action": row.action,
                  "conversation_id": row.conversation_id, "detail": row.detail} for row in rows]
+
+
+from bot.gateway import chat_stats as _chat_stats  # noqa: E402,F401  (registers the chat_stats table on metadata)
