@@ -1,13 +1,13 @@
 """Reports (issue 17): chat_stats, one non-personal row per chat that outlives the 90-day transcripts.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0006
+Revises: 0005
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0007"
-down_revision = "0006"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
