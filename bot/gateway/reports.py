@@ -21,6 +21,7 @@ Definitions (the page says them too):
 """
 from __future__ import annotations
 
+import calendar
 import math
 from collections import Counter
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from bot.gateway.chat_stats import ChatRow
 
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+WEEKDAYS = tuple(calendar.day_name)  # Monday first; the C locale, so English names (data labels, not hours)
 WAIT_BUCKETS = ((60, "under 1 minute"), (120, "1 to 2 minutes"), (300, "2 to 5 minutes"),
                 (600, "5 to 10 minutes"), (1200, "10 to 20 minutes"), (None, "20 minutes or more"))
 
