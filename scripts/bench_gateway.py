@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import List, Sequence
 
-import socketio
+from bot.gateway.socketio_client import socketio
 
 
 @dataclass

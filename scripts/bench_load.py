@@ -44,11 +44,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Deque, Dict, Iterator, List, Optional, Sequence
 
-import socketio
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bot import run_local, settings  # noqa: E402
+from bot.gateway.socketio_client import socketio  # noqa: E402
 
 SEED = 20261201
 RAMP_SECONDS = 15.0

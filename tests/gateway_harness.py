@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import aiohttp
-import socketio
+from bot.gateway.socketio_client import socketio
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 

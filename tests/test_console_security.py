@@ -14,7 +14,7 @@ from typing import Dict, List, Tuple
 
 import aiohttp
 import pytest
-import socketio
+from bot.gateway.socketio_client import socketio
 
 from tests.gateway_harness import PASSWORD, Adviser, Harness, wait_until
 

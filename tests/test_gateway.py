@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import aiohttp
 import pytest
-import socketio
+from bot.gateway.socketio_client import socketio
 
 from tests.gateway_harness import IN_HOURS, OUT_OF_HOURS, Harness, wait_until
 

@@ -281,6 +281,8 @@ async def test_hostile_adviser_typing_events_are_ignored(h, errors):
     await sam.sio.emit("adviser_typing", {"conversation_id": "sync", "typing": False}, namespace="/console")
     await family.say("still the bot", client_id="c")
     await wait_until(lambda: "You said: still the bot" in family.texts())
+    # the client runs each event's handler as its own task, so "typing off" may land just after the text
+    await wait_until(lambda: family.of("bot_typing")[typing_before:][-1:] == [{"typing": False}])
     shown = family.of("bot_typing")[typing_before:]
     assert shown == [{"typing": True}, {"typing": False}]  # only the bot's own typing for "still the bot"
     assert sam.sio.connected

@@ -16,7 +16,7 @@ import urllib.request
 
 import aiohttp
 import pytest
-import socketio
+from bot.gateway.socketio_client import socketio
 import sqlalchemy as sa
 
 

@@ -13,7 +13,7 @@ import asyncio
 import secrets
 from typing import Any, Dict, List, Optional
 
-import socketio
+from bot.gateway.socketio_client import socketio
 
 RECONNECT_AGAIN = 2.0  # the widget waits 5 s; shorter keeps tests quick
 

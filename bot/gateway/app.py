@@ -334,10 +334,10 @@ def register_family_events(gateway: Gateway) -> None:
             return
         previous = session.get("conversation_id")
         if previous and previous != conversation_id:
-            sio.leave_room(sid, previous, namespace=FAMILY_NS)
+            await sio.leave_room(sid, previous, namespace=FAMILY_NS)
         await sio.save_session(sid, {"conversation_id": conversation_id, "address_key": session.get("address_key")},
                                namespace=FAMILY_NS)
-        sio.enter_room(sid, conversation_id, namespace=FAMILY_NS)
+        await sio.enter_room(sid, conversation_id, namespace=FAMILY_NS)
         await sio.emit("session_confirm", conversation_id, to=sid, namespace=FAMILY_NS)
         state = service.family_state(conversation_id)
         if state["state"] != "bot":
@@ -363,7 +363,7 @@ def register_family_events(gateway: Gateway) -> None:
         if not conversation_id:
             return {"ended": False}
         ended = await service.family_ended(conversation_id)
-        sio.leave_room(sid, conversation_id, namespace=FAMILY_NS)
+        await sio.leave_room(sid, conversation_id, namespace=FAMILY_NS)
         await sio.save_session(sid, {"address_key": session.get("address_key")}, namespace=FAMILY_NS)
         return {"ended": ended}
 
@@ -406,7 +406,7 @@ def register_console_events(gateway: Gateway) -> None:
             return False
         session_id = str((await get_session(request)).get("sid", ""))
         await sio.save_session(sid, {"user": user, "session": session_id}, namespace=CONSOLE_NS)
-        sio.enter_room(sid, ADVISERS_ROOM, namespace=CONSOLE_NS)
+        await sio.enter_room(sid, ADVISERS_ROOM, namespace=CONSOLE_NS)
         gateway.store.socket_opened(sid, user, gateway.owner, gateway.clock(), session_id=session_id)
         return True
 
