@@ -366,3 +366,86 @@ def test_filter_keeps_a_missing_final_newline_and_empty_input():
     assert done.stdout == b"first Mrs [NAME]\nlast Dr [NAME]"
     done = _run_filter(b"")
     assert done.returncode == 0 and done.stdout == b""
+
+
+# --- rules added for issue 15 (second dev set: tests/data/redaction_dev2.yml) ---
+DEV2 = load_cases(ROOT / "tests" / "data" / "redaction_dev2.yml")
+
+
+@pytest.mark.parametrize("case", DEV2, ids=[c.id for c in DEV2])
+def test_dev2_case_redacted_exactly(case):
+    assert redact(case.text) == case.expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # a first name from the list after "spoke to" / "talking to"
+        ("i spoke to sandra from the kinship team", "i spoke to [NAME] from the kinship team"),
+        ("been talking to Jack about it", "been talking to [NAME] about it"),
+        # a first name from the list, then "and her/his <relative>"
+        ("tia and her brother are with their gran", "[NAME] and her brother are with their gran"),
+        ("jack and his sister moved in", "[NAME] and his sister moved in"),
+    ],
+)
+def test_name_position_cues(text, expected):
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i spoke to someone from the kinship team",
+        "we talked to the school about it",
+        "faith and her family matter most to me",
+        "the rose garden and her dad's allotment",
+        "i need to speak to a solicitor",
+    ],
+)
+def test_name_position_cues_left_alone(text):
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("his NHS number is 943 476 5919 if the hospital asks", "his NHS number is [REFERENCE] if the hospital asks"),
+        ("nhs no: 9434765919", "nhs no: [REFERENCE]"),
+        ("our council reference is KC/2024/08812, they sent a letter",
+         "our council reference is [REFERENCE], they sent a letter"),
+        ("reference number for the SGO support plan is 4471-2290",
+         "reference number for the SGO support plan is [REFERENCE]"),
+        ("the case number on the letter: ZW25P00871", "the case number on the letter: [REFERENCE]"),
+    ],
+)
+def test_reference_cues(text, expected):
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the reference number for the form is on the letter",
+        "what does case number mean",
+        "reference for the school is 2 pages long",
+        "call the council on 0800 123 456 about it",
+    ],
+)
+def test_reference_cues_left_alone(text):
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("dob 12/09/2017 and 01/02/2021", "dob [DATE_OF_BIRTH] and [DATE_OF_BIRTH]"),
+        ("born 3/4/19, 5/6/20 & 7/8/21", "born [DATE_OF_BIRTH], [DATE_OF_BIRTH] & [DATE_OF_BIRTH]"),
+    ],
+)
+def test_listed_dates_of_birth(text, expected):
+    assert redact(text) == expected
+
+
+def test_dates_listed_after_a_hearing_are_left_alone():
+    text = "hearings on 12/09/2025 and 01/02/2026"
+    assert redact(text) == text

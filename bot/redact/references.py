@@ -19,13 +19,16 @@ from bot.redact.spans import REFERENCE, Span
 _CASE_NUMBER = re.compile(
     r"(?<![A-Za-z0-9])[A-Za-z]{2}[ \t]?\d{2}[ \t]?[A-Za-z][ \t]?\d{5}(?![A-Za-z0-9])"
 )
-_OWNERS = r"(?:case|claim|complaint|crime|incident|log|application|account|customer|file|court|tracking|ticket|membership|policy)"
+_OWNERS = r"(?:case|claim|complaint|crime|incident|log|application|account|customer|file|court|tracking|ticket|membership|policy|nhs|council|hospital|patient)"
 _CUE = re.compile(
     r"\b(?:"
     rf"(?:{_OWNERS}\s+)?ref(?:erence)?s?\.?(?:\s*(?:no|num|number|nos)\b\.?)?"
     rf"|{_OWNERS}\s+(?:no\b\.?|num\b\.?|number|#)"
     r"|our\s+number"
-    r")(?:\s*(?:is|was|are|:|=|-|#)){0,2}\s*",
+    r")"
+    # "reference number for the SGO support plan is 4471-2290": what the reference is for, then "is"/":".
+    r"(?:\s+(?:for|on|of)(?:\s+[A-Za-z'-]+){1,4}?(?=\s*(?:\bis\b|\bwas\b|:)))?"
+    r"(?:\s*(?:is|was|are|:|=|-|#)){0,2}\s*",
     re.IGNORECASE,
 )
 # One word of a reference: letters, digits and / - . inside; must hold a digit to count.
