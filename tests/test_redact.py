@@ -449,3 +449,51 @@ def test_listed_dates_of_birth(text, expected):
 def test_dates_listed_after_a_hearing_are_left_alone():
     text = "hearings on 12/09/2025 and 01/02/2026"
     assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("he shouted at amelia again", "he shouted at [NAME] again"),
+        ("she was screaming at Jack", "she was screaming at [NAME]"),
+    ],
+)
+def test_name_after_shouted_at(text, expected):
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize("text", ["he shouted at me", "she was screaming at the telly", "he shouted at the social worker"])
+def test_shouted_at_left_alone(text):
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("we're in flat 2 above the chip shop", "we're in [ADDRESS] above the chip shop"),
+        ("I live in Flat 4b now", "I live in [ADDRESS] now"),
+    ],
+)
+def test_flat_number_after_address_cue(text, expected):
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize("text", ["the flat 2 doors down is empty", "a 2 bed flat would do", "flat 3 times a week"])
+def test_flat_number_without_cue_left_alone(text):
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("my grandson attends The Priory School in year 9", "my grandson attends [SCHOOL] in year 9"),
+        ("he was excluded from Harris Academy Peckham last week", "he was excluded from [SCHOOL] last week"),
+    ],
+)
+def test_school_name_with_the_and_place(text, expected):
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize("text", ["the school in Peckham is good", "The school rang me", "a new academy in Leeds"])
+def test_school_the_and_place_left_alone(text):
+    assert redact(text) == text

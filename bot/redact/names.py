@@ -98,6 +98,9 @@ _SPEECH_VERBS = frozenset(
 _PLACE_BEFORE = frozenset({"from", "in", "near", "around", "outside", "at", "nr"})
 # Verbs before "to" after which the word is a person: "spoke to sandra", "talking to Jack".
 _TALK_TO = frozenset("spoke spoken speak speaks speaking talk talks talked talking chatted chatting".split())
+# Verbs before "at" after which the word is a person: "he shouted at amelia", "screaming at Jack".
+_SHOUT_AT = frozenset("shouted shouting shouts shout screamed screaming screams yelled yelling swore swearing "
+                      "lashed hit hitting kicked smacked".split())
 # "went to Paris", "moved back to Florence", "I'm from Sydney": after these, a word with only its
 # capital to go on is a place (a town that is also a first name), not a person.
 _TRAVEL = frozenset(
@@ -530,7 +533,9 @@ def _from_phrases(m: _Message) -> None:
         if m.lower(i - 1) in ("and", "&", "n") and m.lower(i - 2) in ("me", "myself") and (kind or unknown_title):
             score = max(score, PHRASE)
         # "spoke to sandra", "talking to Jack": a first name from the list after talking to
-        if prev == "to" and m.lower(i - 2) in _TALK_TO and (kind or unknown_title):
+        if (prev == "to" and m.lower(i - 2) in _TALK_TO or prev == "at" and m.lower(i - 2) in _SHOUT_AT) and (
+            kind or unknown_title
+        ):
             score = max(score, PHRASE)
         # "our Billy", "our Jack"
         if prev == "our" and (shape == "title" or unknown_lower) and nxt not in ("'s",) and m.lower(i + 1) not in INSTITUTION_HEADS:
@@ -566,6 +571,7 @@ def _phrase_may_follow(m: _Message, i: int) -> bool:
         or nxt in ("and", "&") and m.lower(i + 2) in ("i", "me", "myself")
         or nxt in ("and", "&") and m.lower(i + 2) in POSSESSIVES and m.lower(i + 3) in KIN
         or prev == "to" and m.lower(i - 2) in _TALK_TO
+        or prev == "at" and m.lower(i - 2) in _SHOUT_AT
         or prev == "our"
         or prev in ("and", "&", "n") and m.lower(i - 2) in ("me", "myself")
     )
