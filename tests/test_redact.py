@@ -497,3 +497,25 @@ def test_school_name_with_the_and_place(text, expected):
 @pytest.mark.parametrize("text", ["the school in Peckham is good", "The school rang me", "a new academy in Leeds"])
 def test_school_the_and_place_left_alone(text):
     assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("the LA ref is CYP 00923", "the LA ref is [REFERENCE]"),
+        ("complaint ref: CF 10442 please", "complaint ref: [REFERENCE] please"),
+    ],
+)
+def test_reference_with_a_letter_prefix(text, expected):
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize("text", ["the ref is ABC", "ref SGO meeting on monday", "reference LA 1"])
+def test_letter_prefix_without_a_number_left_alone(text):
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize("text", ["my grandson born 2017 is autistic", "I was born in 1975"])
+def test_a_birth_year_alone_is_left_alone(text):
+    # The shipped policy: a year alone does not identify anyone.
+    assert redact(text) == text
