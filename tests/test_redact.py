@@ -366,3 +366,185 @@ def test_filter_keeps_a_missing_final_newline_and_empty_input():
     assert done.stdout == b"first Mrs [NAME]\nlast Dr [NAME]"
     done = _run_filter(b"")
     assert done.returncode == 0 and done.stdout == b""
+
+
+# --- rules added for issue 15 (second dev set: tests/data/redaction_dev2.yml) ---
+DEV2 = load_cases(ROOT / "tests" / "data" / "redaction_dev2.yml")
+DEV2_KNOWN_MISSES = {"d2-117"}  # "my ex, Jordan Pike": a title-case name after "my ex,"
+
+
+@pytest.mark.parametrize("case", DEV2, ids=[c.id for c in DEV2])
+def test_dev2_case_redacted_exactly(case):
+    if case.id in DEV2_KNOWN_MISSES:
+        pytest.xfail("a known miss of the rules, kept in the dev set so it stays counted")
+    assert redact(case.text) == case.expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # a first name from the list after "spoke to" / "talking to"
+        ("i spoke to sandra from the kinship team", "i spoke to [NAME] from the kinship team"),
+        ("been talking to Jack about it", "been talking to [NAME] about it"),
+        # a first name from the list, then "and her/his <relative>"
+        ("tia and her brother are with their gran", "[NAME] and her brother are with their gran"),
+        ("jack and his sister moved in", "[NAME] and his sister moved in"),
+    ],
+)
+def test_name_position_cues(text, expected):
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i spoke to someone from the kinship team",
+        "we talked to the school about it",
+        "faith and her family matter most to me",
+        "the rose garden and her dad's allotment",
+        "i need to speak to a solicitor",
+    ],
+)
+def test_name_position_cues_left_alone(text):
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("his NHS number is 943 476 5919 if the hospital asks", "his NHS number is [REFERENCE] if the hospital asks"),
+        ("nhs no: 9434765919", "nhs no: [REFERENCE]"),
+        ("our council reference is KC/2024/08812, they sent a letter",
+         "our council reference is [REFERENCE], they sent a letter"),
+        ("reference number for the SGO support plan is 4471-2290",
+         "reference number for the SGO support plan is [REFERENCE]"),
+        ("the case number on the letter: ZW25P00871", "the case number on the letter: [REFERENCE]"),
+    ],
+)
+def test_reference_cues(text, expected):
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the reference number for the form is on the letter",
+        "what does case number mean",
+        "reference for the school is 2 pages long",
+        "call the council on 0800 123 456 about it",
+    ],
+)
+def test_reference_cues_left_alone(text):
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("dob 12/09/2017 and 01/02/2021", "dob [DATE_OF_BIRTH] and [DATE_OF_BIRTH]"),
+        ("born 3/4/19, 5/6/20 & 7/8/21", "born [DATE_OF_BIRTH], [DATE_OF_BIRTH] & [DATE_OF_BIRTH]"),
+    ],
+)
+def test_listed_dates_of_birth(text, expected):
+    assert redact(text) == expected
+
+
+def test_dates_listed_after_a_hearing_are_left_alone():
+    text = "hearings on 12/09/2025 and 01/02/2026"
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("he shouted at amelia again", "he shouted at [NAME] again"),
+        ("she was screaming at Jack", "she was screaming at [NAME]"),
+    ],
+)
+def test_name_after_shouted_at(text, expected):
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize("text", ["he shouted at me", "she was screaming at the telly", "he shouted at the social worker"])
+def test_shouted_at_left_alone(text):
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("we're in flat 2 above the chip shop", "we're in [ADDRESS] above the chip shop"),
+        ("I live in Flat 4b now", "I live in [ADDRESS] now"),
+    ],
+)
+def test_flat_number_after_address_cue(text, expected):
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize("text", ["the flat 2 doors down is empty", "a 2 bed flat would do", "flat 3 times a week"])
+def test_flat_number_without_cue_left_alone(text):
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("my grandson attends The Priory School in year 9", "my grandson attends [SCHOOL] in year 9"),
+        ("he was excluded from Harris Academy Peckham last week", "he was excluded from [SCHOOL] last week"),
+    ],
+)
+def test_school_name_with_the_and_place(text, expected):
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize("text", ["the school in Peckham is good", "The school rang me", "a new academy in Leeds"])
+def test_school_the_and_place_left_alone(text):
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("the LA ref is CYP 00923", "the LA ref is [REFERENCE]"),
+        ("complaint ref: CF 10442 please", "complaint ref: [REFERENCE] please"),
+    ],
+)
+def test_reference_with_a_letter_prefix(text, expected):
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize("text", ["the ref is ABC", "ref SGO meeting on monday", "reference LA 1"])
+def test_letter_prefix_without_a_number_left_alone(text):
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize("text", ["my grandson born 2017 is autistic", "I was born in 1975"])
+def test_a_birth_year_alone_is_left_alone(text):
+    # The shipped policy: a year alone does not identify anyone.
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("contact with lacey is every other saturday", "contact with [NAME] is every other saturday"),
+        ("i am worried about freddie, he wont eat", "i am worried about [NAME], he wont eat"),
+        ("we've got connor and his little brother", "we've got [NAME] and his little brother"),
+    ],
+)
+def test_plain_first_name_after_person_preposition(text, expected):
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "contact with grace and kindness",  # an everyday word, not a plain first name
+        "i am worried about the hearing",
+        "we've got faith in the process",
+        "looking after the rose bushes",
+        "i saw april showers",
+    ],
+)
+def test_person_preposition_left_alone(text):
+    assert redact(text) == text

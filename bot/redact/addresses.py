@@ -117,7 +117,14 @@ def find_addresses(text: str, found: Sequence[Span] = ()) -> List[Span]:
         spans.append(Span(start, end, ADDRESS, score))
     if any(word in text for word in _BUILDING_HINTS) or any(word in text.lower() for word in _BUILDING_HINTS_LOWER):
         spans.extend(_named_buildings(text, postcodes))
+        # "we're in flat 2 above the chip shop", "I live in Flat 4b": a flat number alone after a cue.
+        for flat in _FLAT_ALONE.finditer(text):
+            if _ADDRESS_CUE.search(text[max(0, flat.start() - 40):flat.start()]):
+                spans.append(Span(flat.start(), flat.end(), ADDRESS, 0.85))
     return _join_pieces(text, spans)
+
+
+_FLAT_ALONE = re.compile(r"\b(?:flat|apartment|apt)\.?\s*(?:no\.?\s*)?\d{1,4}[A-Za-z]?(?![\w/:%])", re.IGNORECASE)
 
 
 _BUILDING_HINTS = tuple(w.capitalize() for w in HOME_BUILDINGS | OTHER_BUILDINGS)

@@ -63,6 +63,8 @@ def find_phones(text: str) -> List[Span]:
         raw = match.raw_string
         if re.fullmatch(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}", raw.strip()):
             continue  # a date
+        if match.start > 0 and text[match.start - 1] == "/" or text[match.end:match.end + 1] == "/":
+            continue  # "KC/2024/08812": part of a reference, references.py decides
         start, end = _widen_to_brackets(text, match.start, match.end)
         if phonenumbers.is_valid_number(number):
             if number.country_code == 44 and phonenumbers.number_type(number) in _ORGANISATION_TYPES:

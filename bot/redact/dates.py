@@ -113,6 +113,10 @@ def find_dates_of_birth(text: str, found: Iterable[Span] = ()) -> List[Span]:
     names = [s for s in found if s.kind == NAME and s.score >= 0.5]
     spans = []
     for start, end in find_dates(text, compact=True):
+        # "dob 12/09/2017 and 01/02/2021": a date listed straight after a date of birth is one too.
+        if spans and _LISTED_AFTER.fullmatch(text[spans[-1].end:start]):
+            spans.append(Span(start, end, DATE_OF_BIRTH, min(spans[-1].score, 0.85)))
+            continue
         before = text[max(0, start - 40):start]
         after = text[end:end + 30]
         compact = text[start:end].isdigit()
@@ -137,6 +141,9 @@ def find_dates_of_birth(text: str, found: Iterable[Span] = ()) -> List[Span]:
         if score:
             spans.append(Span(start, end, DATE_OF_BIRTH, score))
     return spans
+
+
+_LISTED_AFTER = re.compile(r"\s*(?:,|&|and|,\s*and)\s*", re.IGNORECASE)
 
 
 def _follows_name(text: str, start: int, names: List[Span]) -> bool:

@@ -96,6 +96,15 @@ _SPEECH_VERBS = frozenset(
     reckons thinks thought wants wanted promised agreed refused""".split()
 )
 _PLACE_BEFORE = frozenset({"from", "in", "near", "around", "outside", "at", "nr"})
+# Verbs before "to" after which the word is a person: "spoke to sandra", "talking to Jack".
+_TALK_TO = frozenset("spoke spoken speak speaks speaking talk talks talked talking chatted chatting".split())
+# Words after which a plain first name (one that is no everyday word) is a person:
+# "contact with lacey", "worried about freddie", "looking after harvey", "we've got connor".
+_PERSON_PREP = frozenset("with about after for got collect collecting pick picking visit visiting see seeing saw".split())
+_KIN_ADJ = frozenset("little big older younger baby half step twin".split())
+# Verbs before "at" after which the word is a person: "he shouted at amelia", "screaming at Jack".
+_SHOUT_AT = frozenset("shouted shouting shouts shout screamed screaming screams yelled yelling swore swearing "
+                      "lashed hit hitting kicked smacked".split())
 # "went to Paris", "moved back to Florence", "I'm from Sydney": after these, a word with only its
 # capital to go on is a place (a town that is also a first name), not a person.
 _TRAVEL = frozenset(
@@ -518,11 +527,24 @@ def _from_phrases(m: _Message) -> None:
         # "Jack and I", "grace and me"
         elif nxt in ("and", "&") and m.lower(i + 2) in ("i", "me", "myself") and (kind or unknown_title):
             score = PHRASE
+        # "tia and her brother", "Jack and his mum": a first name from the list, then a relative
+        elif nxt in ("and", "&") and m.lower(i + 2) in POSSESSIVES and kind and (
+            m.lower(i + 3) in KIN or m.lower(i + 3) in _KIN_ADJ and m.lower(i + 4) in KIN
+        ):
+            score = PHRASE
         # "Ruby 03/05/2015", "Alfie (DOB 11/11/2018)", "Ava, born 2019"
         elif (kind or unknown_title) and lower not in MONTHS and _date_follows(m, i + 1):
             score = PHRASE
         # "me and jack", "myself & Laura"
         if m.lower(i - 1) in ("and", "&", "n") and m.lower(i - 2) in ("me", "myself") and (kind or unknown_title):
+            score = max(score, PHRASE)
+        # "spoke to sandra", "talking to Jack": a first name from the list after talking to
+        if (prev == "to" and m.lower(i - 2) in _TALK_TO or prev == "at" and m.lower(i - 2) in _SHOUT_AT) and (
+            kind or unknown_title
+        ):
+            score = max(score, PHRASE)
+        # "contact with lacey", "worried about freddie": a plain first name after a person's preposition
+        if prev in _PERSON_PREP and kind == 2:
             score = max(score, PHRASE)
         # "our Billy", "our Jack"
         if prev == "our" and (shape == "title" or unknown_lower) and nxt not in ("'s",) and m.lower(i + 1) not in INSTITUTION_HEADS:
@@ -556,6 +578,11 @@ def _phrase_may_follow(m: _Message, i: int) -> bool:
         or nxt in _BIRTH_WORDS
         or nxt in _SPEECH_VERBS
         or nxt in ("and", "&") and m.lower(i + 2) in ("i", "me", "myself")
+        or nxt in ("and", "&") and m.lower(i + 2) in POSSESSIVES and m.lower(i + 3) in KIN
+        or prev == "to" and m.lower(i - 2) in _TALK_TO
+        or prev == "at" and m.lower(i - 2) in _SHOUT_AT
+        or prev in _PERSON_PREP and m.name_kind[i] == 2
+        or nxt in ("and", "&") and m.lower(i + 2) in POSSESSIVES and m.lower(i + 3) in _KIN_ADJ
         or prev == "our"
         or prev in ("and", "&", "n") and m.lower(i - 2) in ("me", "myself")
     )

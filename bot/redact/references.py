@@ -19,13 +19,16 @@ from bot.redact.spans import REFERENCE, Span
 _CASE_NUMBER = re.compile(
     r"(?<![A-Za-z0-9])[A-Za-z]{2}[ \t]?\d{2}[ \t]?[A-Za-z][ \t]?\d{5}(?![A-Za-z0-9])"
 )
-_OWNERS = r"(?:case|claim|complaint|crime|incident|log|application|account|customer|file|court|tracking|ticket|membership|policy)"
+_OWNERS = r"(?:case|claim|complaint|crime|incident|log|application|account|customer|file|court|tracking|ticket|membership|policy|nhs|council|hospital|patient)"
 _CUE = re.compile(
     r"\b(?:"
     rf"(?:{_OWNERS}\s+)?ref(?:erence)?s?\.?(?:\s*(?:no|num|number|nos)\b\.?)?"
     rf"|{_OWNERS}\s+(?:no\b\.?|num\b\.?|number|#)"
     r"|our\s+number"
-    r")(?:\s*(?:is|was|are|:|=|-|#)){0,2}\s*",
+    r")"
+    # "reference number for the SGO support plan is 4471-2290": what the reference is for, then "is"/":".
+    r"(?:\s+(?:for|on|of)(?:\s+[A-Za-z'-]+){1,4}?(?=\s*(?:\bis\b|\bwas\b|:)))?"
+    r"(?:\s*(?:is|was|are|:|=|-|#)){0,2}\s*",
     re.IGNORECASE,
 )
 # One word of a reference: letters, digits and / - . inside; must hold a digit to count.
@@ -33,6 +36,7 @@ _PIECE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9/\-.]*[A-Za-z0-9])?")
 _DIGIT_RUN = re.compile(r"(?<![\w£$€.,/:#-])(?<!\d[ \t])\d{6,}(?![\w/%]|[.,:]\d)")
 _DATE_OR_TIME = re.compile(r"\d{1,2}[/.:-]\d{1,2}(?:[/.-]\d{2,4})?")
 _HAS_DIGIT = re.compile(r"\d")
+_LETTER_PREFIX = re.compile(r"[A-Z]{2,5}")
 
 
 def find_references(text: str) -> List[Span]:
@@ -60,6 +64,13 @@ def _reference_after(text: str, position: int):
     alnum = digits = 0
     while True:
         piece = _PIECE.match(text, position)
+        if piece and end is None and _LETTER_PREFIX.fullmatch(piece.group(0)):
+            # "ref is CYP 00923": a short capital prefix, one space, then the digits.
+            follow = _PIECE.match(text, piece.end() + 1) if text[piece.end():piece.end() + 1] == " " else None
+            if follow and any(c.isdigit() for c in follow.group(0)):
+                alnum += len(piece.group(0))
+                position = piece.end() + 1
+                piece = follow
         if not piece or not any(c.isdigit() for c in piece.group(0)):
             break
         word = piece.group(0)

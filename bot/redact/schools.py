@@ -32,6 +32,7 @@ _HEAD = re.compile(
     rf"\b(?:{_KIND}\s+)*(?:(?P<full>{_FULL_HEAD})|(?P<bare>{_BARE_HEAD}))\b(?!-)",
     re.IGNORECASE,
 )
+_PLACE_AFTER = re.compile(r"[ \t]+([A-Z][a-z]+(?:[ -][A-Z][a-z]+)?)\b")
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z'.-]*|&)\s*$")
 _INNER = frozenset({"of", "the", "and", "&", "de", "upon", "on", "in", "le", "la"})
 _SAINT = frozenset({"st", "st.", "saint", "sts", "ss"})
@@ -64,7 +65,15 @@ def find_schools(text: str) -> List[Span]:
             continue
         if head.group("bare") and re.match(r"\s+court\b", text[head.end():], re.IGNORECASE):
             continue  # "the High Court"
-        spans.append(Span(start, head.end(), SCHOOL, 0.9 if head.group("full") else 0.8))
+        end = head.end()
+        # "The Priory School": a capital "The" right before the name is part of it.
+        if text[max(0, start - 4):start] == "The ":
+            start -= 4
+        # "Harris Academy Peckham", "Ark Academy Wembley": a capitalised place name after the head.
+        after = _PLACE_AFTER.match(text, end)
+        if after and head.group("full") and after.group(1).lower() in get_lexicon().places:
+            end = after.end()
+        spans.append(Span(start, end, SCHOOL, 0.9 if head.group("full") else 0.8))
     return spans
 
 
