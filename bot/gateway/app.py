@@ -247,6 +247,8 @@ class Gateway:
         except Exception:
             self.retention_ran = now - RETENTION_EVERY + RETENTION_RETRY
             raise
+        await loop.run_in_executor(None, self.store.purge_personal_audit,
+                                   now - timedelta(days=cfg.retention_days))
         self.store.audit(RETENTION_ACTOR, "retention_purge", now,
                          detail=", ".join(f"{k}={v}" for k, v in deleted.to_dict().items()))
         return True

@@ -654,6 +654,18 @@ class Store:
             conn.execute(audit.insert().values(at=now, actor=actor, action=action,
                                                conversation_id=conversation_id, detail=detail))
 
+    def purge_personal_audit(self, before: datetime) -> int:
+        """Retention (same period as transcripts): audit rows older than `before` keep when, who (the
+        actor) and what (action, conversation id), which the reports need and which hold no family data;
+        their free-text `detail` (account names, review notes, reasons) is cleared. Failed-login and
+        rate-limit rows (address keys) older than `before` are deleted too (normally pruned within the hour)."""
+        with self.engine.begin() as conn:
+            n = conn.execute(audit.update().where(audit.c.at < before, audit.c.detail.is_not(None),
+                                                  audit.c.detail != "").values(detail=None)).rowcount
+            conn.execute(login_failures.delete().where(login_failures.c.at < before.timestamp()))
+            conn.execute(rate_events.delete().where(rate_events.c.at < before.timestamp()))
+        return n
+
     def took_part(self, conversation_id: str, username: str) -> bool:
         """Whether this adviser took over this conversation at some time (from the audit log)."""
         with self.engine.connect() as conn:
