@@ -60,7 +60,8 @@ def state_changing(h: Harness) -> List[Tuple[str, str, str]]:
 
 def staff_only(h: Harness) -> List[Tuple[str, str, str]]:
     return [r for r in guarded(h) if r[1].startswith(("/console/api/review", "/console/review", "/console/api/canned",
-                                                      "/console/reports"))]
+                                                      "/console/reports", "/console/accounts",
+                                                      "/console/api/accounts"))]
 
 
 async def assert_refused(h: Harness, headers: Dict[str, str]) -> None:
@@ -128,7 +129,7 @@ async def test_console_socket_refuses_without_login_and_its_events_do_nothing_el
 async def test_an_adviser_gets_403_on_every_staff_page_and_api(h):
     sam = await h.adviser("sam", available=False, socket=False)
     checked = staff_only(h)
-    assert len(checked) >= 14  # the review page and API, canned responses, the reports page and CSV
+    assert len(checked) >= 19  # the review page and API, canned responses, the reports page and CSV, accounts
     for method, canonical, url in checked:
         response = await sam.http.request(method, h.base + url, json={}, allow_redirects=False,
                                           headers={"X-CSRF-Token": sam.csrf})

@@ -24,7 +24,7 @@ from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
 from actions.content_store import load_content
 from bot import settings as settings_mod
-from bot.gateway import console_views, report_views, review_views
+from bot.gateway import accounts_views, console_views, report_views, review_views
 from bot.gateway.chat_stats import ChatStats
 from bot.gateway.conversations import (
     ADVISERS_ROOM,
@@ -189,7 +189,8 @@ class Gateway:
                 for item in self.store.canned_responses()]
 
     def advisers_available(self) -> int:
-        return len(self.store.available_advisers())
+        """For the handoff decision: available advisers under their capacity (issue 17)."""
+        return len(self.store.advisers_with_room())
 
     async def advisers_changed(self) -> None:
         """An adviser became (un)available: if nobody is left, the families waiting are told."""
@@ -529,6 +530,7 @@ def create_app(settings: Optional[settings_mod.Settings] = None, **overrides: An
     app.add_routes(console_views.routes)
     app.add_routes(review_views.routes)
     app.add_routes(report_views.routes)
+    app.add_routes(accounts_views.routes)
     app.cleanup_ctx.append(gateway.run_background)
     app.on_shutdown.append(gateway.disconnect_everyone)
     return app

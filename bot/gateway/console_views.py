@@ -78,6 +78,8 @@ async def login(request: web.Request) -> web.Response:
                      error=f'<p class="error" role="alert">Too many failed attempts. Try again in {minutes} '
                            f'minute{"s" if minutes != 1 else ""}.</p>')
     account = gateway.store.user(username) if username else None
+    if account and account.disabled:  # the same answer as a wrong password (after the same work)
+        account = None
     # Counted as failed before the check (which waits for a worker thread), so parallel guesses cannot
     # all get in before the first is counted; taken back below if the password is right.
     gateway.throttle.attempt(username, address, now)
@@ -129,6 +131,7 @@ async def state(request: web.Request) -> web.Response:
     return web.json_response({
         "adviser": {"username": account.username, "name": account.display_name, "role": account.role},
         "available": account.available,
+        "capacity": {"chats": account.capacity, "max_chats": account.max_chats},  # issue 17
         "queue": [service.queue_item(c) for c in gateway.store.waiting()],
         "canned": gateway.canned(account),
     })

@@ -13,6 +13,7 @@ from typing import Any, Callable, Dict, List, Optional, Protocol
 
 from actions.content_store import load_content
 from actions.replies import emergency
+from bot.gateway import accounts
 from bot.gateway.chat_stats import ChatStats
 from bot.gateway.limits import AUDIT_ROWS_PER_ADDRESS, RateLimiter, SharedRateLimit
 from bot.gateway.rasa_client import RasaClient, RasaUnavailable, earlier_attempt
@@ -449,7 +450,7 @@ class ConversationService:
     async def request_adviser(self, conversation_id: str) -> None:
         """The handoff action said a person is available: queue the family and pause Rasa."""
         now = self.clock()
-        if not self.can_queue(now, len(self.store.available_advisers())):
+        if not self.can_queue(now, len(self.store.advisers_with_room())):  # only advisers under capacity
             self._record("person_wanted", conversation_id, now, None)
             await self.say(conversation_id, "system", self.queue_closed_text(now, "no_adviser"))
             return
@@ -542,7 +543,11 @@ class ConversationService:
             raise Refused(f"{self.display_name(conversation.adviser)} already has this chat.", 409)
         if conversation.state not in ("queued", "live"):
             raise Refused("This family is not waiting for an adviser any more.", 409)
-        if not self.store.take_over(conversation_id, adviser, self.clock()):
+        account = self.store.user(adviser)
+        capacity = account.capacity if account else 0
+        if not self.store.take_over(conversation_id, adviser, self.clock(), capacity=capacity):
+            if conversation.state == "queued" and self.store.live_count(adviser) >= capacity:
+                raise Refused(accounts.say("at_capacity", chats=capacity), 409)
             raise Refused("Another adviser took this chat a moment ago.", 409)
         if conversation.state == "queued":
             self.store.audit(adviser, "takeover", self.clock(), conversation_id)

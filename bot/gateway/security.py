@@ -156,6 +156,8 @@ def login_required(role: Optional[str] = None, api: bool = True):
             gateway = request.app[GATEWAY]
             user = await current_user(request, gateway.settings.session_idle_minutes * 60, gateway.wall())
             account = gateway.store.user(user) if user else None
+            if account and account.disabled:  # disabled on the accounts page: as good as signed out
+                account = None
             if not account:
                 if api:
                     return web.json_response({"error": "Please log in again."}, status=401)

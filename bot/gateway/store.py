@@ -69,10 +69,15 @@ users = sa.Table(
     "users", metadata,
     sa.Column("username", sa.String(64), primary_key=True),
     sa.Column("display_name", sa.String(64), nullable=False),
-    sa.Column("role", sa.String(10), nullable=False),  # adviser | staff
+    sa.Column("role", sa.String(10), nullable=False),  # adviser | duty_lead | staff
     sa.Column("password_hash", sa.Text, nullable=False),
     sa.Column("available", sa.Boolean, nullable=False, default=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # issue 17 (migration 0008): a disabled account is kept but cannot sign in; max_chats is the most
+    # chats at once staff allow, chats the number the adviser chose (up to max_chats)
+    sa.Column("disabled", sa.Boolean, nullable=False, default=False, server_default=sa.false()),
+    sa.Column("max_chats", sa.Integer, nullable=False, default=2, server_default="2"),
+    sa.Column("chats", sa.Integer, nullable=False, default=2, server_default="2"),
 )
 
 canned = sa.Table(
@@ -219,6 +224,24 @@ class User:
     role: str
     password_hash: str
     available: bool
+    disabled: bool = False
+    max_chats: int = 2
+    chats: int = 2  # how many chats at once the adviser takes (never above max_chats)
+
+    @property
+    def capacity(self) -> int:
+        return max(0, min(self.chats, self.max_chats))
+
+
+def _user(row) -> User:
+    return User(row.username, row.display_name, row.role, row.password_hash, row.available,
+                disabled=bool(row.disabled), max_chats=row.max_chats, chats=row.chats)
+
+
+def _live_count(username):
+    """A scalar subquery: how many live chats this adviser (a column or a value) has."""
+    return (sa.select(sa.func.count()).select_from(conversations)
+            .where(conversations.c.state == "live", conversations.c.adviser == username).scalar_subquery())
 
 
 def _message(row) -> Message:
@@ -322,16 +345,25 @@ class Store:
                 .values(state="queued", queued_at=now, updated_at=now, adviser=None, **slots))
         return result.rowcount == 1
 
-    def take_over(self, conversation_id: str, adviser: str, now: datetime) -> bool:
-        """queued -> live with this adviser; one adviser per chat, decided by the database."""
+    def take_over(self, conversation_id: str, adviser: str, now: datetime,
+                  capacity: Optional[int] = None) -> bool:
+        """queued -> live with this adviser; one adviser per chat, decided by the database. With a
+        capacity, a queued chat is taken only while the adviser has fewer live chats than that."""
+        queued = conversations.c.state == "queued"
+        if capacity is not None:
+            queued = sa.and_(queued, _live_count(adviser) < capacity)
         with self.engine.begin() as conn:
             result = conn.execute(
                 conversations.update()
                 .where(conversations.c.id == conversation_id,
-                       sa.or_(conversations.c.state == "queued",
+                       sa.or_(queued,
                               sa.and_(conversations.c.state == "live", conversations.c.adviser == adviser)))
                 .values(state="live", adviser=adviser, updated_at=now))
         return result.rowcount == 1
+
+    def live_count(self, adviser: str) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(_live_count(adviser))).scalar_one()
 
     def back_to_bot(self, conversation_id: str, now: datetime) -> None:
         self.update_conversation(conversation_id, now, state="bot", adviser=None, queued_at=None, urgent=False)
@@ -470,7 +502,41 @@ class Store:
     def user(self, username: str) -> Optional[User]:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(users).where(users.c.username == username)).first()
-        return User(row.username, row.display_name, row.role, row.password_hash, row.available) if row else None
+        return _user(row) if row else None
+
+    def users(self) -> List[User]:
+        with self.engine.connect() as conn:
+            return [_user(row) for row in conn.execute(sa.select(users).order_by(users.c.username)).all()]
+
+    def create_user(self, username: str, display_name: str, role: str, password_hash: str, now: datetime,
+                    max_chats: int = 2) -> bool:
+        """A new account (the accounts page): False if the username is taken (nothing is replaced)."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(users.insert().values(username=username, display_name=display_name, role=role,
+                                                   password_hash=password_hash, available=False, created_at=now,
+                                                   disabled=False, max_chats=max_chats,
+                                                   chats=min(2, max_chats)))
+        except sa.exc.IntegrityError:
+            return False
+        return True
+
+    def update_user(self, username: str, **values: Any) -> bool:
+        """Change role, display_name, disabled, max_chats or chats (chats is kept within max_chats)."""
+        allowed = {"role", "display_name", "disabled", "max_chats", "chats"}
+        assert set(values) <= allowed, values
+        with self.engine.begin() as conn:
+            if not values:
+                return conn.execute(sa.select(users.c.username).where(users.c.username == username)).first() is not None
+            done = conn.execute(users.update().where(users.c.username == username).values(**values)).rowcount == 1
+            conn.execute(users.update().where(users.c.username == username, users.c.chats > users.c.max_chats)
+                         .values(chats=users.c.max_chats))
+        return done
+
+    def enabled_staff(self) -> List[str]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(sa.select(users.c.username).where(
+                users.c.role == "staff", users.c.disabled.is_(False))).scalars())
 
     def remove_user(self, username: str) -> bool:
         with self.engine.begin() as conn:
@@ -487,8 +553,18 @@ class Store:
                                 .values(available=available)).rowcount == 1
 
     def available_advisers(self) -> List[str]:
+        """Advisers on duty (available), whether or not they have room for another chat."""
         with self.engine.connect() as conn:
             return list(conn.execute(sa.select(users.c.username).where(users.c.available.is_(True))).scalars())
+
+    def advisers_with_room(self) -> List[str]:
+        """Available advisers with fewer live chats than the number they take at once (their capacity:
+        their own choice, never above the most staff allow): only they can be offered the next chat."""
+        capacity = sa.case((users.c.chats < users.c.max_chats, users.c.chats), else_=users.c.max_chats)
+        with self.engine.connect() as conn:
+            return list(conn.execute(sa.select(users.c.username).where(
+                users.c.available.is_(True), users.c.disabled.is_(False),
+                _live_count(users.c.username) < capacity)).scalars())
 
     # adviser console sockets, across gateways ----------------------------------------------
     def socket_opened(self, sid: str, username: str, instance: str, now: datetime,
@@ -538,7 +614,7 @@ class Store:
         s = adviser_sessions
         return (sa.select(s.c.id).select_from(s.join(users, users.c.username == s.c.username))
                 .where(s.c.id == adviser_sockets.c.session_id, s.c.username == adviser_sockets.c.username,
-                       s.c.ended.is_(False), sa.func.coalesce(s.c.seen_at, s.c.started_at) >= now - idle,
+                       s.c.ended.is_(False), users.c.disabled.is_(False), sa.func.coalesce(s.c.seen_at, s.c.started_at) >= now - idle,
                        s.c.started_at >= now - max_age).exists())
 
     def sockets_of_session(self, session_id: str, instance: str) -> List[str]:

@@ -1,4 +1,6 @@
-"""Adviser and staff accounts: `python -m bot.gateway.users add NAME --role adviser|staff [--display-name X]`.
+"""Adviser and staff accounts: `python -m bot.gateway.users add NAME --role adviser|duty_lead|staff [--display-name X]`.
+
+For the first account (`make adviser`); staff manage the others on the accounts page (/console/accounts).
 
 The password is asked for twice at the prompt (or read from the ADVISER_PASSWORD environment
 variable, for scripts); it is stored only as an argon2 hash.
@@ -8,17 +10,15 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
-import re
 import sys
 from datetime import datetime, timezone
 from typing import List, Optional
 
 from bot import settings as settings_mod
+from bot.gateway.accounts import MIN_PASSWORD, ROLES, USERNAME, password_problem
 from bot.gateway.security import hash_password
 from bot.gateway.store import Store
 
-USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
-MIN_PASSWORD = 12
 
 
 def _password(env=os.environ) -> str:
@@ -27,8 +27,9 @@ def _password(env=os.environ) -> str:
         password = getpass.getpass("Password: ")
         if getpass.getpass("Again: ") != password:
             raise SystemExit("The two passwords were different.")
-    if len(password) < MIN_PASSWORD:
-        raise SystemExit(f"Use a password of at least {MIN_PASSWORD} characters.")
+    problem = password_problem(password)
+    if problem:
+        raise SystemExit(problem)
     return password
 
 
@@ -37,7 +38,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     add = commands.add_parser("add", help="create an account or reset its password")
     add.add_argument("username")
-    add.add_argument("--role", choices=("adviser", "staff"), default="adviser")
+    add.add_argument("--role", choices=ROLES, default="adviser")
     add.add_argument("--display-name", help="the first name families see (default: the username)")
     remove = commands.add_parser("remove", help="delete an account")
     remove.add_argument("username")
