@@ -225,7 +225,7 @@ def test_the_command_line_knows_duty_lead_and_the_password_rules(tmp_path, monke
     assert (account.role, account.disabled, account.max_chats, account.capacity) == ("duty_lead", False, 2, 2)
 
 
-def test_migration_0008_keeps_existing_accounts_and_gives_them_the_defaults(tmp_path):
+def test_migration_0007_keeps_existing_accounts_and_gives_them_the_defaults(tmp_path):
     import sqlalchemy as sa
     from datetime import datetime, timezone
 
@@ -239,7 +239,7 @@ def test_migration_0008_keeps_existing_accounts_and_gives_them_the_defaults(tmp_
                              "VALUES ('sam', 'Sam', 'adviser', 'x', 0, :now)"), {"now": datetime.now(timezone.utc)})
     engine.dispose()
     store = Store(f"sqlite:///{tmp_path / 'old.db'}")
-    assert migrate.current(store.engine) == "0008"
+    assert migrate.current(store.engine) == "0007"
     sam = store.user("sam")
     assert (sam.disabled, sam.max_chats, sam.chats) == (False, 2, 2)
     with store.engine.begin() as conn:

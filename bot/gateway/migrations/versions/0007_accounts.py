@@ -1,14 +1,14 @@
 """Accounts (issue 17): an account can be disabled (kept, but unable to sign in), and each has a most
 chats at once set by staff (max_chats) and the number its adviser chose up to that (chats).
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0007
+Revises: 0006
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0008"
-down_revision = "0007"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
