@@ -73,7 +73,7 @@ users = sa.Table(
     sa.Column("password_hash", sa.Text, nullable=False),
     sa.Column("available", sa.Boolean, nullable=False, default=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    # issue 17 (migration 0008): a disabled account is kept but cannot sign in; max_chats is the most
+    # issue 17 (migration 0007): a disabled account is kept but cannot sign in; max_chats is the most
     # chats at once staff allow, chats the number the adviser chose (up to max_chats)
     sa.Column("disabled", sa.Boolean, nullable=False, default=False, server_default=sa.false()),
     sa.Column("max_chats", sa.Integer, nullable=False, default=2, server_default="2"),
